@@ -1,0 +1,85 @@
+"""Built-in ignore rules: hidden entries, name patterns, ``.sbignore`` files.
+
+Settings (``[plugins.ignore]``): ``hidden = true`` skips names starting with a
+dot; ``patterns = [...]`` adds fnmatch patterns to the defaults below.
+
+A ``.sbignore`` file in a folder lists fnmatch patterns (one per line, ``#``
+comments) for names in that folder and below; a line ``*`` ignores the whole
+folder. Answers last, so any other plugin's opinion wins.
+"""
+from __future__ import annotations
+
+import os
+import time
+from fnmatch import fnmatchcase
+
+from soniquebay_core import PluginManifest, hookimpl
+
+MANIFEST = PluginManifest(
+    id="ignore",
+    version="1.0.0",
+    description="Skips hidden files, configured patterns and what .sbignore files list.",
+    essential=True,
+)
+
+IGNORE_FILE = ".sbignore"
+DEFAULT_PATTERNS = (
+    "._*",            # AppleDouble resource forks: audio extensions, not audio
+    ".DS_Store",
+    "Thumbs.db",
+    "desktop.ini",
+    "@eaDir",         # Synology thumbnails
+    "#recycle",
+    "lost+found",
+    "*.part",
+    "*.tmp",
+    "*.crdownload",
+)
+
+# folder -> (read at, patterns). A scan asks once per entry of a folder, so the
+# file is read once per folder; entries expire so that an edited .sbignore is
+# seen by the next scan of a long-running process.
+_CACHE_SECONDS = 5.0
+_CACHE_MAX = 4096
+_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def _patterns_in(folder: str) -> tuple[str, ...]:
+    now = time.monotonic()
+    hit = _cache.get(folder)
+    if hit is not None and now - hit[0] < _CACHE_SECONDS:
+        return hit[1]
+    try:
+        with open(os.path.join(folder, IGNORE_FILE), encoding="utf-8", errors="replace") as fh:
+            lines = (line.strip() for line in fh)
+            patterns = tuple(line for line in lines if line and not line.startswith("#"))
+    except OSError:
+        patterns = ()
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[folder] = (now, patterns)
+    return patterns
+
+
+def listed_in_sbignore(path: str) -> bool:
+    """True when a ``.sbignore`` in the entry's own folder lists its name.
+
+    Folders above need no check: an ignored folder is never entered.
+    """
+    folder, name = os.path.split(path)
+    return any(fnmatchcase(name, pattern) for pattern in _patterns_in(folder))
+
+
+@hookimpl(trylast=True)
+def ignore_file(path: str, is_dir: bool, config: dict) -> bool | None:
+    name = os.path.basename(path)
+    if name == IGNORE_FILE:
+        return True
+    if config.get("hidden", True) and name.startswith("."):
+        return True
+    if any(fnmatchcase(name, p) for p in DEFAULT_PATTERNS) or any(
+            fnmatchcase(name, p) for p in config.get("patterns", ())):
+        return True
+    if listed_in_sbignore(path) or (is_dir and "*" in _patterns_in(path)):
+        return True
+    return None

@@ -1,0 +1,109 @@
+"""The library database: engine, sessions and migrations.
+
+SQLite (through aiosqlite on sqlean) by default, one file in the data dir in
+WAL mode; PostgreSQL through asyncpg when ``database_url`` says so. The schema
+is always brought to the latest Alembic revision when the database is opened.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from . import sqlite_driver
+from .errors import ConfigError, DatabaseUnavailable
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA temp_store=MEMORY",
+)
+
+
+def normalise_url(raw: str) -> URL:
+    """Accept plain ``sqlite:///`` and ``postgresql://`` URLs and pick our async drivers."""
+    try:
+        url = make_url(raw)
+    except Exception:
+        raise ConfigError(f"invalid database URL {raw!r}") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+asyncpg")
+    raise ConfigError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in _SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def create_engine(raw_url: str) -> AsyncEngine:
+    url = normalise_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, module=sqlite_driver.dbapi())
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "soniquebay_core:migrations")
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+class Database:
+    """An engine plus a session factory; ``open`` migrates the schema first."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    async def open(cls, raw_url: str) -> Database:
+        engine = create_engine(raw_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(_upgrade)
+        except (OSError, DBAPIError, SQLAlchemyError) as exc:
+            await engine.dispose()
+            raise DatabaseUnavailable(f"cannot open the library database at {_safe(raw_url)}: "
+                                      f"{_reason(exc)}") from None
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def session(self) -> AsyncSession:
+        return self.sessions()
+
+
+def _safe(raw_url: str) -> str:
+    try:
+        return make_url(raw_url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid url>"
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}".strip(": ")

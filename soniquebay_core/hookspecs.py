@@ -1,0 +1,98 @@
+"""The hooks a SoniqueBay plugin can implement.
+
+Implement a hook with ``@soniquebay_core.hookimpl`` on a module-level function
+of the plugin's entry-point module, taking any subset of the arguments below.
+``config`` is always the implementing plugin's own settings block
+(``[plugins.<id>]`` in the config file) as a dict: each plugin sees only its own.
+
+The core never calls ``pm.hook.<name>()`` directly: it walks the
+implementations itself (see ``dispatch.py``) so that one plugin failing on one
+file is recorded and the others still run. Contract for every hook: return
+``None`` when there is nothing to say, raise when broken (see ``errors.py``
+for transient vs permanent failures).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from .schemas import AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TrackPatch, TrackSnapshot
+
+hookspec = pluggy.HookspecMarker("soniquebay")
+
+
+@hookspec(firstresult=True)
+def ignore_file(path: str, is_dir: bool, config: dict) -> bool | None:
+    """Decide whether the scanner skips a file or folder.
+
+    Called in: the scanning process, for every entry the walk meets, before any
+    read. Must be cheap (no I/O beyond the entry's own folder).
+    Return ``True`` to skip, ``False`` to force inclusion, ``None`` for no opinion;
+    the first non-``None`` answer wins. The built-in ``ignore`` plugin answers last.
+    """
+
+
+@hookspec(firstresult=True)
+def read_tags(path: str, config: dict) -> TagInfo | None:
+    """Read the tags and stream properties of one audio file.
+
+    Called in: the scanning process, once per new or changed file, in a worker
+    thread. Return ``None`` when the file is not a format this plugin reads (the
+    next reader is tried); raise when the file is of that format but broken (it
+    is recorded as a file error). The built-in ``tags`` plugin (mutagen) answers last.
+    """
+
+
+@hookspec
+def on_file_discovered(track: TrackSnapshot, is_new: bool, config: dict) -> None:
+    """Told that a new or changed file was written to the library.
+
+    Called in: the scanning process, after the batch holding the track is
+    committed. An event only: must be cheap, no network, no heavy imports.
+    Plugins do not start work from here; the core schedules stages from the
+    database. The return value is ignored.
+    """
+
+
+@hookspec
+def enrich_track(track: TrackSnapshot, config: dict) -> TrackPatch | None:
+    """Find more about one track (tempo, key, genres, tags, audio features).
+
+    Called in: a job on the plugin's queue (a worker process, or the embedded
+    pool), once per track and plugin, again when the plugin's version changes.
+    Return a ``TrackPatch``; the core merges it. ``None`` means nothing was found
+    and the stage is still done. Must be idempotent. ``async def`` is allowed.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_cover(album: AlbumSnapshot, config: dict) -> CoverCandidate | None:
+    """Find a cover image for one album.
+
+    Called in: a job on the plugin's queue. Sources are tried in the user's
+    configured order and the first non-``None`` answer wins. ``async def`` is
+    allowed. ``None`` means this source has no cover for the album.
+    """
+
+
+@hookspec(firstresult=True)
+def vectorize(track: TrackSnapshot, config: dict) -> Embedding | None:
+    """Turn one track into a vector for similarity and hybrid search.
+
+    Called in: a job on the plugin's queue (usually the heavy one). Return an
+    ``Embedding`` naming the model that made it, or ``None`` when this track
+    cannot be embedded by this plugin. ``async def`` is allowed.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group, config: dict) -> None:
+    """Add sub-commands to the ``soniquebay`` command line.
+
+    Called in: the command-line process, once at start-up, before arguments are
+    parsed. Add commands with ``cli.add_command``; return nothing.
+    """

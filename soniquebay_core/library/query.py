@@ -1,0 +1,154 @@
+"""Beets-like track queries: free words plus ``field:value``.
+
+``artist:Björk year:1995..1999 genre:pop moon`` means: display artist contains
+"björk", year in range, a genre containing "pop", and "moon" in the title,
+artist or album. Matching is case- and accent-insensitive on both backends
+(folded keys, see ``text.fold``). Results stream in pages of ``page`` tracks,
+each page loading its artists, genres and stage states in three queries.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..errors import SoniqueBayError
+from ..models import Album, AlbumArtist, Artist, Genre, Track, TrackArtist, TrackGenre, TrackStage
+from ..text import fold
+
+
+class QueryError(SoniqueBayError):
+    """A query the user typed cannot be understood."""
+
+
+TEXT_FIELDS = {
+    "title": Track.title_key,
+    "artist": Track.artist_key,
+    "album": Album.title_key,
+    "path": Track.path,
+}
+NUMBER_FIELDS = {"year": Track.year, "bpm": Track.bpm, "track": Track.track_number, "disc": Track.disc_number}
+EXACT_FIELDS = {"format": Track.format, "key": Track.key}
+FIELDS = sorted([*TEXT_FIELDS, *NUMBER_FIELDS, *EXACT_FIELDS, "albumartist", "genre", "missing"])
+
+
+@dataclass
+class Query:
+    words: list[str] = field(default_factory=list)
+    terms: list[tuple[str, str]] = field(default_factory=list)
+
+
+def parse(tokens: list[str]) -> Query:
+    """Parse shell-split tokens: ``["artist:Daft Punk", "one"]``."""
+    query = Query()
+    for token in tokens:
+        name, sep, value = token.partition(":")
+        if sep and name.lower() in FIELDS:
+            query.terms.append((name.lower(), value))
+        elif sep and name.isalpha() and name.islower():
+            raise QueryError(f"unknown field {name!r}; fields: {', '.join(FIELDS)}")
+        else:
+            query.words.append(token)
+    return query
+
+
+def _contains(column, value: str):
+    return column.contains(fold(value), autoescape=True)
+
+
+def _number_range(column, value: str):
+    try:
+        if ".." in value:
+            low, high = value.split("..", 1)
+            parts = []
+            if low:
+                parts.append(column >= float(low))
+            if high:
+                parts.append(column <= float(high))
+            return and_(*parts) if parts else column.is_not(None)
+        return column == float(value)
+    except ValueError:
+        raise QueryError(f"not a number or range: {value!r} (use e.g. 1990..1999)") from None
+
+
+def _term(name: str, value: str):
+    if name in TEXT_FIELDS:
+        column = TEXT_FIELDS[name]
+        return column.contains(value, autoescape=True) if name == "path" else _contains(column, value)
+    if name in NUMBER_FIELDS:
+        return _number_range(NUMBER_FIELDS[name], value)
+    if name in EXACT_FIELDS:
+        return EXACT_FIELDS[name] == (value.lower() if name == "format" else value)
+    if name == "albumartist":
+        return exists().where(AlbumArtist.album_id == Track.album_id, AlbumArtist.artist_id == Artist.id,
+                              _contains(Artist.name_key, value))
+    if name == "genre":
+        return exists().where(TrackGenre.track_id == Track.id, TrackGenre.genre_id == Genre.id,
+                              _contains(Genre.name_key, value))
+    if name == "missing":
+        return Track.missing.is_(value.lower() in ("1", "true", "yes"))
+    raise QueryError(f"unknown field {name!r}")
+
+
+def statement(query: Query) -> Select:
+    stmt = select(Track.__table__, Album.title.label("album_title"), Album.albumartist.label("albumartist"))\
+        .outerjoin(Album, Album.id == Track.album_id)
+    conditions = [_term(name, value) for name, value in query.terms]
+    if not any(name == "missing" for name, _ in query.terms):
+        conditions.append(Track.missing.is_(False))
+    for word in query.words:
+        conditions.append(or_(_contains(Track.title_key, word), _contains(Track.artist_key, word),
+                              _contains(Album.title_key, word)))
+    return stmt.where(*conditions)
+
+
+async def tracks(conn: AsyncConnection, query: Query, page: int = 500) -> AsyncIterator[dict]:
+    """Matching tracks as plain dicts (what ``ls --format json`` prints), in the order they were added."""
+    base = statement(query)
+    after = 0
+    while True:
+        rows = (await conn.execute(base.where(Track.id > after).order_by(Track.id).limit(page))).all()
+        if not rows:
+            return
+        after = rows[-1].id
+        ids = [row.id for row in rows]
+        artists, genres, stages = await _details(conn, ids)
+        for track in rows:
+            yield {
+                "id": track.id, "path": track.path, "title": track.title, "artist": track.artist,
+                "artists": artists.get(track.id, []), "album": track.album_title,
+                "albumartist": track.albumartist,
+                "track_number": track.track_number, "track_total": track.track_total,
+                "disc_number": track.disc_number, "disc_total": track.disc_total, "year": track.year,
+                "date": track.date, "genres": genres.get(track.id, []), "duration": track.duration,
+                "format": track.format, "codec": track.codec, "bitrate": track.bitrate,
+                "sample_rate": track.sample_rate, "channels": track.channels, "bpm": track.bpm,
+                "key": track.key, "features": track.features, "missing": track.missing,
+                "stages": stages.get(track.id, {}),
+            }
+
+
+async def _details(conn: AsyncConnection, ids: list[int]):
+    artists: dict[int, list[str]] = defaultdict(list)
+    rows = await conn.execute(
+        select(TrackArtist.track_id, Artist.name).join(Artist, Artist.id == TrackArtist.artist_id)
+        .where(TrackArtist.track_id.in_(ids), TrackArtist.role != "composer")
+        .order_by(TrackArtist.track_id, TrackArtist.role.desc(), TrackArtist.position))
+    for track_id, name in rows:
+        artists[track_id].append(name)
+    genres: dict[int, list[str]] = defaultdict(list)
+    rows = await conn.execute(
+        select(TrackGenre.track_id, Genre.name).join(Genre, Genre.id == TrackGenre.genre_id)
+        .where(TrackGenre.track_id.in_(ids)).order_by(TrackGenre.track_id, TrackGenre.position))
+    for track_id, name in rows:
+        if name not in genres[track_id]:
+            genres[track_id].append(name)
+    stages: dict[int, dict] = defaultdict(dict)
+    rows = await conn.execute(select(TrackStage.__table__).where(TrackStage.track_id.in_(ids)))
+    for stage in rows:
+        stages[stage.track_id][f"{stage.plugin}.{stage.stage}"] = {
+            "status": stage.status, "version": stage.plugin_version, "error": stage.error}
+    return artists, genres, stages

@@ -1,0 +1,39 @@
+"""Alembic environment: runs on the connection the core hands over (see ``db._upgrade``),
+or on ``SONIQUEBAY_DATABASE_URL`` when a developer runs ``alembic`` by hand."""
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+
+from soniquebay_core.models import Base
+
+target_metadata = Base.metadata
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_from_url() -> None:
+    from soniquebay_core.db import create_engine
+
+    engine = create_engine(os.environ["SONIQUEBAY_DATABASE_URL"])
+
+    async def go() -> None:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run)
+        await engine.dispose()
+
+    asyncio.run(go())
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    _run_from_url()

@@ -1,0 +1,18 @@
+"""The scanner: walk library folders, read what changed, write the library in batches.
+
+Flow (one pass, bounded memory):
+
+    walk.py     os.scandir folder by folder, ignore rules, symlink policy
+       │        yields one listing per folder (name, size, mtime of each file)
+    scan.py     gathers listings into batches of ~batch_size files; per batch:
+       │          1. one query for what the DB knows about those folders
+       │          2. classify: unchanged (skip) / new / changed / vanished
+       │          3. read tags of new and changed files (reader.py, in a thread)
+       │          4. write the batch in one transaction (library/writer.py)
+       │          5. tell plugins (on_file_discovered), report progress
+    end of scan: folders that disappeared, moved files (a vanished track and a
+    new one with the same size and mtime keep the old id), orphans.
+"""
+from .scan import ScanResult, Scanner
+
+__all__ = ["ScanResult", "Scanner"]
