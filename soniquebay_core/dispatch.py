@@ -57,6 +57,8 @@ class Dispatcher:
             try:
                 result = self._invoke(impl, kwargs)
                 if inspect.isawaitable(result):
+                    if inspect.iscoroutine(result):
+                        result.close()
                     raise TypeError(f"{impl.plugin_name}.{hook} is async; call it through the job runner")
             except Exception as exc:
                 if strict or on_error is None:

@@ -66,6 +66,22 @@ class TrackRow:
     album: AlbumRow
     credits: list[Credit]
     genres: list[str] = field(default_factory=list)
+    album_folder: str = ""
+    album_guessed: bool = False  # no album tag: named after its folder
+
+
+def adopt_folder_albums(rows: list[TrackRow]) -> None:
+    """A file without an album tag joins the tagged album of its own folder, if there is one.
+
+    Rows of one batch hold whole folders, so siblings are here to be asked.
+    """
+    tagged = {}
+    for row in rows:
+        if not row.album_guessed:
+            tagged.setdefault(row.album_folder, row.album)
+    for row in rows:
+        if row.album_guessed and row.album_folder in tagged:
+            row.album = tagged[row.album_folder]
 
 
 def split_featuring(display: str) -> tuple[str, list[str]]:
@@ -158,4 +174,5 @@ def track_row(file: FileStat, tags: TagInfo, root_id: int, scan_id: int) -> Trac
         "has_embedded_cover": tags.has_embedded_cover, "bpm": tags.bpm, "key": tags.key,
     }
     genres = list(dict.fromkeys(g for g in tags.genres if g.strip()))
-    return TrackRow(track, _album(tags, folder, credits), credits, genres)
+    return TrackRow(track, _album(tags, folder, credits), credits, genres,
+                    album_folder=pathinfo.album_folder(folder), album_guessed=not tags.album)

@@ -16,7 +16,7 @@ from ..config import Settings
 from ..db import Database
 from ..errors import SoniqueBayError
 from ..library import writer
-from ..library.rows import TrackRow, track_row
+from ..library.rows import TrackRow, adopt_folder_albums, track_row
 from ..models import PluginError, Root, Scan, Track
 from ..plugins import PluginHost
 from ..schemas import TrackSnapshot
@@ -235,6 +235,7 @@ class Scanner:
                 rows.append(track_row(outcome.file, outcome.tags, target.root_id, self.scan_id))
             else:
                 bad.append(self._skipped(outcome))
+        adopt_folder_albums(rows)
         changed = [known[r.track["path"]].id for r in rows if r.track["path"] in known]
         async with self.db.engine.begin() as conn:
             track_ids = await writer.write_tracks(conn, rows)

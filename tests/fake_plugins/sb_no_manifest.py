@@ -1,0 +1,6 @@
+from soniquebay_core import hookimpl
+
+
+@hookimpl
+def enrich_track(track):
+    return None
