@@ -16,10 +16,10 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..scanner import pathinfo
 from ..scanner.walk import FileStat
 from ..schemas import TagInfo
 from ..text import fold
+from . import pathinfo
 
 VARIOUS_ARTISTS = "Various Artists"
 _FEAT = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+", re.I)
@@ -84,24 +84,22 @@ def adopt_folder_albums(rows: list[TrackRow]) -> None:
             row.album = tagged[row.album_folder]
 
 
-def split_featuring(display: str) -> tuple[str, list[str]]:
-    """'A feat. B & C' → ('A', ['B', 'C'])."""
+def split_featuring(display: str) -> tuple[str, str]:
+    """'A feat. B & C' → ('A', 'B & C')."""
     parts = _FEAT.split(display, maxsplit=1)
-    if len(parts) == 1:
-        return display, []
-    return parts[0], [name for name in _FEAT_SPLIT.split(parts[1]) if name]
+    return (parts[0], parts[1]) if len(parts) == 2 else (display, "")
 
 
 def _credits(tags: TagInfo) -> list[Credit]:
     display = tags.artist or ""
-    main_name, featured = split_featuring(display)
+    main_name, featuring = split_featuring(display)
     names = list(tags.artists) or ([display] if display else [])
-    if names == [display] and featured:  # no ARTISTS tag: the display string is all we have
-        names = [main_name, *featured]
-    featured_keys = {fold(name) for name in featured}
+    if names == [display] and featuring:  # no ARTISTS tag: the display string is all we have
+        names = [main_name, *(n for n in _FEAT_SPLIT.split(featuring) if n)]
+    featuring_key = fold(featuring)
     same_length = len(tags.mb_artistids) == len(names)
     credits = [
-        Credit(name, "featuring" if i > 0 and fold(name) in featured_keys else "main",
+        Credit(name, "featuring" if i > 0 and featuring_key and fold(name) in featuring_key else "main",
                tags.artist_sort if i == 0 else None, tags.mb_artistids[i] if same_length else None)
         for i, name in enumerate(names)
     ]

@@ -13,6 +13,3 @@ Flow (one pass, bounded memory):
     end of scan: folders that disappeared, moved files (a vanished track and a
     new one with the same size and mtime keep the old id), orphans.
 """
-from .scan import ScanResult, Scanner
-
-__all__ = ["ScanResult", "Scanner"]

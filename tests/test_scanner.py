@@ -1,0 +1,363 @@
+"""The scanner on real files, on SQLite and PostgreSQL: first scans, rescans, moves, errors."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from soniquebay_core.config import Settings
+from soniquebay_core.library import query as track_query
+from soniquebay_core.models import Album, PluginError, SkippedFile, Track, TrackStage
+from soniquebay_core.plugins import load_plugins
+from soniquebay_core.scanner.scan import Scanner
+from soniquebay_core.scanner.scan import ScanError
+
+
+async def scan(db, settings, *paths, host=None, full=False):
+    host = host or load_plugins(settings, strict=True)
+    return await Scanner(db, host, settings).scan([Path(p) for p in paths] or None, full=full)
+
+
+async def all_tracks(db, *terms: str) -> dict[str, dict]:
+    async with db.engine.connect() as conn:
+        return {t["path"]: t async for t in track_query.tracks(conn, track_query.parse(list(terms)))}
+
+
+async def count(db, model, *where) -> int:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+
+
+# -- the real corpus ---------------------------------------------------------------------------
+
+async def test_real_corpus_scans_into_matching_tracks(db, settings, corpus_dir):
+    expected = json.loads((corpus_dir / "expected.json").read_text())["files"]
+    result = await scan(db, settings, corpus_dir)
+    assert result.status == "completed"
+    tracks = await all_tracks(db)
+    errors = {e["path"] for e in result.errors}
+
+    opened = {rel: info for rel, info in expected.items() if info["mutagen"]["opens"]}
+    for rel, info in opened.items():
+        path = str(corpus_dir / rel)
+        assert path in tracks, f"{rel} opens in mutagen but is not a track ({'error' if path in errors else 'absent'})"
+        track, tags = tracks[path], info["mutagen"]["tags"]
+        if tags.get("title") and tags["title"][0].strip(" \x00"):
+            assert track["title"] == tags["title"][0].strip(" \x00"), rel
+        if tags.get("album") and tags["album"][0].strip(" \x00"):
+            assert track["album"] == tags["album"][0].strip(" \x00"), rel
+        if tags.get("artist"):
+            wanted = [a.strip(" \x00") for a in tags["artist"] if a.strip(" \x00")]
+            assert track["artists"] and set(track["artists"]) <= set(wanted) | {
+                n for a in wanted for n in a.split("/")}, rel
+        if info["mutagen"].get("duration"):  # 0 (an empty stream) may be stored as unknown
+            assert track["duration"] == pytest.approx(info["mutagen"]["duration"], abs=0.5), rel
+
+    # every audio file that is not a track was reported as an error, never silently lost
+    for rel, info in expected.items():
+        path = str(corpus_dir / rel)
+        if info["broken_on_purpose"] and path not in tracks:
+            assert path in errors or info.get("not_audio"), f"broken file {rel} neither read nor reported"
+    assert result.counts.errors == len(errors) == await count(db, SkippedFile, SkippedFile.is_error.is_(True))
+    assert result.counts.new == len(tracks) >= len(opened)
+
+
+# -- a generated library -------------------------------------------------------------------------
+
+async def test_generated_library_matches_its_manifest(db, settings, library):
+    root, manifest = library
+    result = await scan(db, settings, root)
+    tracks = await all_tracks(db)
+    good = [t for t in manifest["tracks"] if not t["corrupt"]]
+    for t in good:
+        got = tracks[str(root / t["path"])]
+        assert got["title"] == t["title"], t["path"]
+        if t["has_tags"]:
+            assert got["artists"] == t["artists"], t["path"]
+            assert got["album"] == t["album"], t["path"]
+            assert got["genres"] == t["genres"], t["path"]
+            assert got["year"] == t["year"] and got["date"] == t["date"], t["path"]
+            assert got["disc_number"] == t["discnumber"] and got["disc_total"] == t["disctotal"], t["path"]
+            assert got["track_total"] == t["tracktotal"], t["path"]
+            expected_aa = t["albumartist"] or (t["artist"] and got["albumartist"])
+            assert got["albumartist"] == expected_aa, t["path"]
+        assert got["track_number"] == t["tracknumber"], t["path"]
+        assert got["duration"] == pytest.approx(t["duration"], abs=0.1), t["path"]
+
+    broken = [t for t in manifest["tracks"] if t["corrupt"] and t["corrupt_kind"] in ("zero_byte", "random_bytes")]
+    for t in broken:
+        assert str(root / t["path"]) not in tracks
+        assert any(e["path"] == str(root / t["path"]) for e in result.errors), t["path"]
+    # one album per manifest album: untagged files join their folder's album, discs stay together
+    assert await count(db, Album) == len(manifest["albums"])
+    # compilations: flagged, credited to Various Artists, each track keeps its own artist
+    compilation = [a for a in manifest["albums"] if a["type"] == "compilation"][0]
+    comp_tracks = await all_tracks(db, f"path:{compilation['path']}/")
+    assert {t["albumartist"] for t in comp_tracks.values()} == {"Various Artists"}
+    assert len({t["artist"] for t in comp_tracks.values()}) > 1
+    # AppleDouble files and non-audio extras are not tracks and not errors
+    for extra in manifest["extras"]:
+        assert str(root / extra["path"]) not in tracks
+        assert not any(e["path"] == str(root / extra["path"]) for e in result.errors)
+
+
+async def test_featuring_and_multi_valued_artists(db, settings, library):
+    root, manifest = library
+    await scan(db, settings, root)
+    tracks = await all_tracks(db)
+    feat = [t for t in manifest["tracks"] if t.get("artist_style") == "feat" and not t["corrupt"]]
+    multi = [t for t in manifest["tracks"] if t.get("artist_style") == "multi" and not t["corrupt"]]
+    assert feat and multi, "the generated library should hold both styles"
+    for t in feat + multi:
+        assert tracks[str(root / t["path"])]["artists"] == t["artists"]
+    async with db.engine.connect() as conn:
+        from soniquebay_core.models import Artist, TrackArtist
+
+        roles = (await conn.execute(
+            select(Artist.name, TrackArtist.role).join(Artist, Artist.id == TrackArtist.artist_id)
+            .join(Track, Track.id == TrackArtist.track_id).where(Track.path == str(root / feat[0]["path"]))
+            .order_by(TrackArtist.position))).all()
+    assert [r.role for r in roles] == ["main"] + ["featuring"] * (len(feat[0]["artists"]) - 1)
+
+
+async def test_queries_fold_case_and_accents(db, settings, library):
+    root, manifest = library
+    await scan(db, settings, root)
+    accented = next(t for t in manifest["tracks"] if t["has_tags"] and not t["corrupt"]
+                    and any(ord(ch) > 127 for ch in t["artist"] or ""))
+    plain = "".join(ch for ch in __import__("unicodedata").normalize("NFKD", accented["artist"])
+                    if ord(ch) < 128).upper()
+    found = await all_tracks(db, f"artist:{plain}")
+    assert str(root / accented["path"]) in found
+    assert all(t["year"] and 1990 <= t["year"] <= 1999 for t in (await all_tracks(db, "year:1990..1999")).values())
+
+
+# -- rescans -----------------------------------------------------------------------------------
+
+async def test_unchanged_rescan_reads_no_tags(db, settings, library, fake_plugins):
+    root, _ = library
+    host = load_plugins(settings, strict=True, modules={"recorder": "sb_recorder"})
+    first = await scan(db, settings, root, host=host)
+    import sb_recorder
+
+    assert len(sb_recorder.read) > first.counts.new  # every audio file was read, broken ones too
+    assert len(sb_recorder.discovered) == first.counts.new
+    sb_recorder.read.clear()
+    sb_recorder.discovered.clear()
+
+    again = await scan(db, settings, root, host=host)
+    assert (again.counts.new, again.counts.changed, again.counts.removed, again.counts.moved) == (0, 0, 0, 0)
+    assert again.counts.unchanged == first.counts.new
+    assert sb_recorder.read == [] and sb_recorder.discovered == []
+    full = await scan(db, settings, root, host=host, full=True)
+    assert full.counts.changed == first.counts.new and len(sb_recorder.read) > first.counts.new
+
+
+def _retitle(path: Path, title: str) -> None:
+    import mutagen
+
+    audio = mutagen.File(path, easy=True)
+    audio["title"] = title
+    audio.save()
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+
+async def test_rescan_sees_new_changed_deleted_and_moved_files(db, settings, library):
+    root, manifest = library
+    await scan(db, settings, root)
+    before = await all_tracks(db)
+    flacs = [root / t["path"] for t in manifest["tracks"]
+             if t["path"].endswith(".flac") and not t["corrupt"] and t["has_tags"]]
+    changed, deleted, moved, copied = flacs[0], flacs[1], flacs[2], flacs[3]
+    moved_id = before[str(moved)]["id"]
+    async with db.engine.begin() as conn:  # pretend a stage ran on the file that will move
+        await conn.execute(insert(TrackStage).values(track_id=moved_id, plugin="recorder", stage="enrich_track",
+                                                     status="done", plugin_version="1.0.0"))
+
+    _retitle(changed, "A New Title")
+    deleted.unlink()
+    target = root / "Moved Here" / moved.name
+    target.parent.mkdir()
+    shutil.move(moved, target)
+    new_file = root / "Newcomer" / "01 - Brand New.flac"
+    new_file.parent.mkdir()
+    shutil.copy2(copied, new_file)
+    _retitle(new_file, "Brand New")
+
+    result = await scan(db, settings, root)
+    c = result.counts
+    assert (c.new, c.changed, c.removed, c.moved) == (1, 1, 1, 1)
+    after = await all_tracks(db)
+    assert after[str(changed)]["title"] == "A New Title"
+    assert after[str(changed)]["id"] == before[str(changed)]["id"]
+    assert str(deleted) not in after
+    assert str(moved) not in after and after[str(target)]["id"] == moved_id
+    assert after[str(target)]["stages"]["recorder.enrich_track"]["status"] == "done"
+    assert after[str(new_file)]["title"] == "Brand New"
+    assert len(after) == len(before)
+
+
+async def test_deleted_folder_and_keep_missing(db, settings, library):
+    root, manifest = library
+    await scan(db, settings, root)
+    album = next(a for a in manifest["albums"] if a["type"] != "compilation")
+    in_album = await all_tracks(db, f"path:{root / album['path']}/")
+    shutil.rmtree(root / album["path"])
+
+    keeping = settings.model_copy(update={"scanner": settings.scanner.model_copy(update={"keep_missing": True})})
+    result = await scan(db, keeping, root)
+    assert result.counts.removed == 0
+    assert set(await all_tracks(db, "missing:true")) == set(in_album)
+    assert not set(await all_tracks(db)) & set(in_album)  # hidden from normal queries
+
+    result = await scan(db, settings, root)
+    assert result.counts.removed == len(in_album)
+    assert await count(db, Track, Track.missing.is_(True)) == 0
+
+
+async def test_scan_of_a_sub_folder_leaves_the_rest_alone(db, settings, library):
+    root, manifest = library
+    first = await scan(db, settings, root)
+    album = root / manifest["albums"][0]["path"]
+    result = await scan(db, settings, album)
+    assert result.counts.removed == 0 and result.counts.new == 0
+    assert len(await all_tracks(db)) == first.counts.new
+
+
+async def test_killed_scan_resumes(tmp_path, library, db_url):
+    """A scan killed half-way keeps what it committed; the next one reads only the rest."""
+    import asyncio
+    import signal
+    import subprocess
+    import sys
+
+    root, _ = library
+    config = tmp_path / "config.toml"
+    config.write_text("[scanner]\nbatch_size = 20\n")
+    env = {**os.environ, "SONIQUEBAY_CONFIG": str(config), "SONIQUEBAY_DATA_DIR": str(tmp_path / "data"),
+           "SONIQUEBAY_DATABASE_URL": db_url}
+    proc = subprocess.Popen([sys.executable, "-m", "soniquebay_core.cli", "scan", str(root)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    from soniquebay_core.db import Database
+
+    db = await Database.open(db_url)
+    try:
+        for _ in range(400):
+            if proc.poll() is None and await count(db, Track) >= 40:
+                break
+            await asyncio.sleep(0.02)
+        if proc.poll() is not None:
+            pytest.fail(f"scan finished before it could be killed: {proc.stderr.read().decode()[-500:]}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        committed = await count(db, Track)
+        assert committed >= 40
+
+        settings = Settings(data_dir=tmp_path / "data", database_url=db_url)
+        result = await scan(db, settings, root)
+        assert result.counts.unchanged >= committed - 20  # a batch may have been half-announced
+        total = len(await all_tracks(db))
+        assert result.counts.new + result.counts.unchanged == total
+        fresh_settings = Settings(data_dir=tmp_path / "fresh", database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
+        fresh = await Database.open(fresh_settings.effective_database_url)
+        try:
+            assert total == (await scan(fresh, fresh_settings, root)).counts.new
+        finally:
+            await fresh.close()
+    finally:
+        await db.close()
+
+
+# -- ignore rules, symlinks, unreadable folders ---------------------------------------------------
+
+async def test_ignore_rules(db, tmp_path, library, fake_plugins):
+    root, manifest = library
+    album = root / manifest["albums"][0]["path"]
+    (album / ".sbignore").write_text("# keep out\n*.flac\n*.mp3\n*.ogg\n*.opus\n*.m4a\n*.wav\n")
+    hidden = root / ".hidden"
+    hidden.mkdir()
+    shutil.copy2(next(album.glob("*.*")), hidden / "x.flac")
+    settings = Settings(data_dir=tmp_path / "data", database_url=str(db.engine.url.render_as_string(False)),
+                        plugins={"ignore": {"patterns": ["*Live*"]}})
+    await scan(db, settings, root)
+    paths = set(await all_tracks(db))
+    assert not any(p.startswith(str(album) + "/") for p in paths)
+    assert not any("/.hidden/" in p for p in paths)
+    assert not any("Live" in p for p in paths)
+    assert paths
+
+
+async def test_symlinks_refused_by_default_and_followed_without_loops(db, settings, library):
+    root, manifest = library
+    (root / "loop").symlink_to(root)  # a link back to the top must not loop
+    await scan(db, settings, root)
+    refused = set(await all_tracks(db))
+    assert not any("/_Links/" in p or "/loop/" in p for p in refused)
+
+    follow = settings.model_copy(update={"library": settings.library.model_copy(update={"follow_symlinks": True})})
+    result = await scan(db, follow, root)
+    assert result.status == "completed"
+    followed = set(await all_tracks(db))
+    linked = [s for s in manifest["symlinks"] if s["resolves_to"]]
+    # each folder is walked once: its files are tracks once, under one of their paths
+    assert len(followed) == len(refused)
+    assert linked
+
+
+async def test_unreadable_folder_is_reported_and_its_tracks_kept(db, settings, library, monkeypatch):
+    root, manifest = library
+    await scan(db, settings, root)
+    album = str(root / manifest["albums"][1]["path"])
+    kept = await all_tracks(db, f"path:{album}/")
+    real_scandir = os.scandir
+
+    def failing_scandir(path):
+        if str(path) == album:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", failing_scandir)
+    result = await scan(db, settings, root)
+    assert result.counts.removed == 0
+    assert any(e["path"] == album and "Permission denied" in e["error"] for e in result.errors)
+    assert set(kept) <= set(await all_tracks(db))
+
+
+async def test_plugin_failure_on_discovery_is_recorded_and_scan_goes_on(db, settings, library, fake_plugins):
+    root, _ = library
+    host = load_plugins(settings, strict=False, modules={"raiser": "sb_raiser", "recorder": "sb_recorder"})
+    result = await scan(db, settings, root, host=host)
+    assert result.status == "completed"
+    assert await count(db, PluginError, PluginError.plugin == "raiser") == result.counts.new
+    import sb_recorder
+
+    assert len(sb_recorder.discovered) == result.counts.new
+
+
+async def test_bad_paths_are_refused_with_clear_errors(db, settings, tmp_path):
+    with pytest.raises(ScanError, match="no such folder"):
+        await scan(db, settings, tmp_path / "nope")
+    (tmp_path / "file.mp3").write_bytes(b"")
+    with pytest.raises(ScanError, match="not a folder"):
+        await scan(db, settings, tmp_path / "file.mp3")
+    with pytest.raises(ScanError, match="no library folder"):
+        await scan(db, settings)
+
+
+async def test_roots_are_remembered_and_nested_roots_merge(db, settings, library):
+    root, manifest = library
+    album = root / manifest["albums"][0]["path"]
+    await scan(db, settings, album)
+    await scan(db, settings, root)
+    async with db.engine.connect() as conn:
+        from soniquebay_core.models import Root
+
+        roots = (await conn.execute(select(Root.path))).scalars().all()
+    assert roots == [str(root)]
+    again = await scan(db, settings)  # no path: the remembered roots
+    assert again.counts.new == 0 and again.counts.unchanged > 0
