@@ -152,6 +152,15 @@ def ls(app: App, query: tuple[str, ...], limit: int | None, fmt: str) -> None:
     app.run(work)
 
 
+@cli.command("demo-library")
+@click.argument("folder", type=click.Path(path_type=Path))
+def demo_library(folder: Path) -> None:
+    """Write a small demo library (tagged WAV files) into FOLDER, to try SoniqueBay with."""
+    from .demo import make_demo_library
+
+    click.echo(f"Wrote a demo library of {make_demo_library(folder)} tracks in {folder}")
+
+
 # -- stats, plugins, config --------------------------------------------------------------------
 
 @cli.command()
