@@ -8,8 +8,7 @@ import pluggy
 
 from .errors import PermanentPluginError, TransientPluginError
 from .manifest import NetworkHost, PluginManifest, ResourceClass
-from .schemas import (AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TagWeight, TrackPatch,
-                      TrackSnapshot)
+from .schemas import AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TagWeight, TrackPatch, TrackSnapshot
 
 __version__ = "0.1.0"
 

@@ -22,7 +22,7 @@ from .errors import SoniqueBayError
 from .library import query as track_query
 from .library.stats import library_stats
 from .plugins import PluginHost, load_plugins
-from .scanner.scan import ScanProgress, Scanner
+from .scanner.scan import Scanner, ScanProgress
 
 T = TypeVar("T")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,

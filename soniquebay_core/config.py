@@ -89,7 +89,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"invalid setting {where}: {first['msg']} (in {path if path.is_file() else 'environment'})") from None
+        source = path if path.is_file() else "environment"
+        raise ConfigError(f"invalid setting {where}: {first['msg']} (in {source})") from None
     settings.data_dir = settings.data_dir.expanduser()
     settings.library.roots = [r.expanduser().resolve() for r in settings.library.roots]
     return settings

@@ -6,10 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from corpus import IN_CI, SHARED
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,11 @@
 
 Keyed by path in ``corpus/real``: (field, what we store). Shared by the tag-reader and scanner tests.
 """
+import os
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # the team's test data, beside the checkout
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 KNOWN_DIFFERENCES = {
     # ID3v2.3 has no multi-value separator; "piman / jzig" is two artists joined, easy=True keeps one string

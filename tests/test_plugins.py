@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+
 import pytest
 
 from soniquebay_core import TrackSnapshot

@@ -14,9 +14,8 @@ from soniquebay_core.config import Settings
 from soniquebay_core.library import query as track_query
 from soniquebay_core.models import Album, PluginError, SkippedFile, Track, TrackStage
 from soniquebay_core.plugins import load_plugins
-from soniquebay_core.scanner.scan import Scanner
 from soniquebay_core.scanner.reader import AUDIO_EXTENSIONS, extension, worth_reading
-from soniquebay_core.scanner.scan import ScanError
+from soniquebay_core.scanner.scan import ScanError, Scanner
 from soniquebay_core.text import fold
 
 

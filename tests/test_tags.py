@@ -11,30 +11,32 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import string
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from corpus import KNOWN_DIFFERENCES, SHARED
 from mutagen._vorbis import VCommentDict
 from mutagen.apev2 import APEv2
 from mutagen.asf import ASFBoolAttribute, ASFTags
 from mutagen.id3 import ID3, TCON, TPE1, TXXX
 from mutagen.mp4 import MP4Cover, MP4FreeForm, MP4Tags
 
-from corpus import KNOWN_DIFFERENCES
 from soniquebay_core import TagInfo
 from soniquebay_core.builtin.tagmap import COVER, clean_texts, read_fields
-from soniquebay_core.builtin.tags import (parse_int, parse_number, parse_pair, parse_peak, parse_positive,
-                                          parse_year, r128_to_replaygain, read_tags)
+from soniquebay_core.builtin.tags import (
+    parse_int,
+    parse_number,
+    parse_pair,
+    parse_peak,
+    parse_positive,
+    parse_year,
+    r128_to_replaygain,
+    read_tags,
+)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # where conftest's shared_dir looks
 CORPUS = SHARED / "corpus" / "real"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 WHITESPACE_AND_NUL = string.whitespace + "\0"
 
 def _corpus_params(only_opening: bool) -> list:
@@ -108,20 +110,6 @@ def test_known_differences_name_opening_corpus_files(corpus_dir):
 
 # --- generated library
 
-@pytest.fixture(scope="session")
-def library(shared_dir: Path, tmp_path_factory) -> tuple[Path, dict]:
-    """300 tracks (2 % corrupt) made by make_library.py, and its manifest."""
-    if shutil.which("ffmpeg") is None:
-        if IN_CI:
-            pytest.fail("ffmpeg is required in CI to generate the test library")
-        pytest.skip("ffmpeg not found on PATH: cannot generate the test library")
-    root = tmp_path_factory.mktemp("generated") / "library"
-    subprocess.run([sys.executable, str(shared_dir / "tools" / "make_library.py"), str(root),
-                    "--tracks", "300", "--seed", "7", "--corrupt-rate", "0.02", "--quiet"],
-                   check=True, capture_output=True, timeout=600)
-    return root, json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-
-
 def _expected_from_manifest(track: dict) -> dict:
     """TagInfo values the manifest promises for one non-corrupt track."""
     tagged = track["has_tags"]
@@ -153,8 +141,8 @@ def _expected_replaygain(gains: dict) -> dict:
             for name in ("track_gain", "track_peak", "album_gain", "album_peak")}
 
 
-def test_library_tracks_match_manifest(library):
-    root, manifest = library
+def test_library_tracks_match_manifest(generated_master):
+    root, manifest = generated_master
     problems = []
     for track in (t for t in manifest["tracks"] if not t["corrupt"]):
         info = read_tags(str(root / track["path"]))
@@ -166,9 +154,9 @@ def test_library_tracks_match_manifest(library):
     assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems[:40])
 
 
-def test_library_exercises_every_case(library):
+def test_library_exercises_every_case(generated_master):
     """Guards the test above against passing vacuously: every kind and style is in the library."""
-    tracks = [t for t in library[1]["tracks"] if not t["corrupt"]]
+    tracks = [t for t in generated_master[1]["tracks"] if not t["corrupt"]]
     kinds = {t["kind"] for t in tracks}
     assert kinds >= {"mp3_id3v24", "mp3_id3v23", "mp3_id3v1", "flac", "ogg", "opus", "m4a", "wav_id3",
                      "wav_plain"}
@@ -180,8 +168,8 @@ def test_library_exercises_every_case(library):
     assert any(t["has_embedded_cover"] for t in tracks) and any(t["compilation"] for t in tracks)
 
 
-def test_library_corrupt_files_fail_gracefully(library):
-    root, manifest = library
+def test_library_corrupt_files_fail_gracefully(generated_master):
+    root, manifest = generated_master
     corrupt = [t for t in manifest["tracks"] if t["corrupt"]]
     assert corrupt
     for track in corrupt:

@@ -14,8 +14,17 @@ from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..models import (Album, AlbumArtist, Artist, Genre, SkippedFile, Track, TrackArtist, TrackGenre,
-                      TrackStage)
+from ..models import (
+    Album,
+    AlbumArtist,
+    Artist,
+    Genre,
+    SkippedFile,
+    Track,
+    TrackArtist,
+    TrackGenre,
+    TrackStage,
+)
 from ..scanner.walk import FileStat
 from ..text import fold
 from .rows import Credit, TrackRow
