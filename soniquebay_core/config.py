@@ -35,6 +35,8 @@ class LibrarySettings(_Section):
 class ScannerSettings(_Section):
     batch_size: int = Field(500, ge=1, le=10_000, description="rows per database transaction")
     keep_missing: bool = Field(False, description="mark vanished files missing instead of deleting their tracks")
+    read_workers: int = Field(default_factory=lambda: max(1, min(3, (os.cpu_count() or 1) - 1)), ge=0, le=16,
+                              description="processes reading tags beside the one writing the library; 0: a thread")
 
 
 class Settings(_Section):

@@ -73,8 +73,10 @@ class PluginInfo:
 class PluginHost:
     """The loaded plugins, their status, and a dispatcher over the enabled ones."""
 
-    def __init__(self, settings: Settings, strict: bool = False):
+    def __init__(self, settings: Settings, strict: bool = False,
+                 recipe: tuple[bool, dict[str, str]] = (True, {})):
         self.settings = settings
+        self.recipe = recipe  # how it was built: (entry points?, extra modules), for worker processes
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
@@ -167,7 +169,7 @@ def load_plugins(settings: Settings, *, strict: bool = False, entry_points_group
 
     Tests pass ``entry_points_group=False`` and name the modules they want.
     """
-    host = PluginHost(settings, strict=strict)
+    host = PluginHost(settings, strict=strict, recipe=(entry_points_group, dict(modules or {})))
     if entry_points_group:
         for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
             host.load_entry_point(ep)

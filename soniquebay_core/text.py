@@ -12,6 +12,8 @@ def fold(text: str) -> str:
     Used for identity (one artist per folded name) and for searching, so both
     backends behave the same whatever their collation.
     """
+    if text.isascii():
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(unicodedata.normalize("NFC", stripped).split())

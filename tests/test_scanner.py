@@ -152,6 +152,8 @@ async def test_queries_fold_case_and_accents(db, settings, library):
 
 async def test_unchanged_rescan_reads_no_tags(db, settings, library, fake_plugins):
     root, _ = library
+    # read in this process (no worker processes) so the recorder sees every read
+    settings = settings.model_copy(update={"scanner": settings.scanner.model_copy(update={"read_workers": 0})})
     host = load_plugins(settings, strict=True, modules={"recorder": "sb_recorder"})
     first = await scan(db, settings, root, host=host)
     import sb_recorder

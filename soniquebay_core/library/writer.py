@@ -143,8 +143,11 @@ async def write_tracks(conn: AsyncConnection, rows: list[TrackRow]) -> dict[str,
     stmt = stmt.on_conflict_do_update(index_elements=["path"],
                                       set_={c: stmt.excluded[c] for c in _TRACK_REFRESH})
     values = [{**r.track, "album_id": album_ids[r.album.album_key]} for r in rows]
-    result = await conn.execute(stmt.returning(TRACKS.c.path, TRACKS.c.id, sort_by_parameter_order=True), values)
-    track_ids = dict(result.all())
+    # executemany, then one select: RETURNING on an upsert makes SQLAlchemy send one row per statement
+    await conn.execute(stmt, values)
+    track_ids: dict[str, int] = {}
+    for part in _chunks([r.track["path"] for r in rows]):
+        track_ids.update((await conn.execute(select(TRACKS.c.path, TRACKS.c.id).where(TRACKS.c.path.in_(part)))).all())
 
     ids = list(track_ids.values())
     for part in _chunks(ids):

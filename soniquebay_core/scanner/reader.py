@@ -8,7 +8,10 @@ remembered as "not audio", not as an error.
 """
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from ..plugins import PluginHost
@@ -66,5 +69,57 @@ def read_file(host: PluginHost, file: FileStat) -> ReadOutcome:
 
 
 def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
-    """Read a batch; meant to run in a worker thread (tag reading is blocking I/O)."""
     return [read_file(host, f) for f in files]
+
+
+# -- reading in worker processes ------------------------------------------------------------------
+# Tag parsing is pure Python, so threads cannot use a second core. Worker processes
+# can: each builds its own plugin host once, the same way the scanning process did,
+# and reads whole batches while the scanning process writes the previous ones.
+
+_worker_host: PluginHost | None = None
+
+
+def _start_worker(settings_json: str, strict: bool, entry_points_group: bool, modules: dict[str, str]) -> None:
+    global _worker_host
+    from ..config import Settings
+    from ..plugins import load_plugins
+
+    _worker_host = load_plugins(Settings.model_validate_json(settings_json), strict=strict,
+                                entry_points_group=entry_points_group, modules=modules)
+
+
+def _read_in_worker(files: list[FileStat]) -> list[ReadOutcome]:
+    assert _worker_host is not None, "worker started without a plugin host"
+    return read_files(_worker_host, files)
+
+
+class TagReader:
+    """Reads batches of files through ``read_tags``: in ``workers`` processes, or in a thread when 0.
+
+    The pool starts on the first batch that has anything to read, so a rescan
+    of an unchanged library never pays for it.
+    """
+
+    def __init__(self, host: PluginHost, workers: int):
+        self.host = host
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def read(self, files: list[FileStat]) -> list[ReadOutcome]:
+        if not files:
+            return []
+        if self.workers == 0:
+            return await asyncio.to_thread(read_files, self.host, files)
+        if self._pool is None:
+            recipe = self.host.recipe
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.host.settings.model_dump_json(), self.host.dispatch.strict, *recipe))
+        return await asyncio.get_running_loop().run_in_executor(self._pool, _read_in_worker, files)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..library.rows import TrackRow, adopt_folder_albums, track_row
 from ..models import PluginError, Root, Scan, Track
 from ..plugins import PluginHost
 from ..schemas import TrackSnapshot
-from .reader import ReadOutcome, describe, read_files, worth_reading
+from .reader import ReadOutcome, TagReader, describe, worth_reading
 from .walk import FileStat, Listing, Walker
 
 log = logging.getLogger("soniquebay.scanner")
@@ -83,6 +84,19 @@ class _Target:
     root_id: int
 
 
+@dataclass
+class _Plan:
+    """One batch, classified against the library."""
+
+    batch: list[Listing]
+    known: dict[str, writer.Known]
+    skipped: dict[str, writer.Known]
+    to_read: list[FileStat] = field(default_factory=list)
+    unmissing: list[int] = field(default_factory=list)
+    vanished: list[int] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+
+
 class Scanner:
     """Scans folders into the library. One instance per scan."""
 
@@ -101,6 +115,7 @@ class Scanner:
         self._last_report = 0.0
         self._walked: set[str] = set()
         self._announce = bool(host.dispatch.impls("on_file_discovered"))
+        self.reader = TagReader(host, settings.scanner.read_workers)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -121,6 +136,7 @@ class Scanner:
             await self._close(status, f"{type(exc).__name__}: {exc}")
             raise
         finally:
+            self.reader.close()
             if status == "interrupted":  # cancelled or Ctrl-C: what was committed stays
                 await asyncio.shield(self._close(status, "interrupted"))
         await self._close(status, None)
@@ -178,16 +194,33 @@ class Scanner:
             yield batch
 
     async def _scan_target(self, target: _Target, full: bool) -> None:
+        """Walk, classify and write batch after batch, reading the next batches' tags meanwhile.
+
+        Each batch holds whole folders, so classifying a batch never depends on
+        one that is still being written; at most ``reader.workers + 1`` batches
+        are in flight, which keeps memory bounded.
+        """
         walker = Walker(self._ignored, self.settings.library.follow_symlinks)
         self._walked = set()
         listings = self._batches(walker, target.path)
-        while True:
-            # the walk is blocking I/O: do it off the event loop, one batch at a time
-            batch = await asyncio.to_thread(next, listings, None)
-            if batch is None:
-                break
-            await self._process(target, batch, full)
-            self._walked.update(listing.folder for listing in batch)
+        in_flight: deque[tuple[_Plan, asyncio.Future]] = deque()
+        try:
+            while True:
+                # the walk is blocking I/O: do it off the event loop, one batch at a time
+                batch = await asyncio.to_thread(next, listings, None)
+                if batch is None:
+                    break
+                plan = await self._classify(batch, full)
+                in_flight.append((plan, asyncio.ensure_future(self.reader.read(plan.to_read))))
+                if len(in_flight) > self.reader.workers:
+                    plan, reading = in_flight.popleft()
+                    await self._write(target, plan, await reading)
+            while in_flight:
+                plan, reading = in_flight.popleft()
+                await self._write(target, plan, await reading)
+        finally:
+            for _, reading in in_flight:
+                reading.cancel()
         for problem in walker.problems:
             self._error(problem.path, f"cannot read folder: {problem.message}")
         await self._vanished_folders(target.path, [p.path for p in walker.problems])
@@ -200,11 +233,11 @@ class Scanner:
     def _plugin_failed_quietly(self, plugin: str, hook: str, exc: BaseException) -> None:
         log.warning("plugin %s failed in %s: %s", plugin, hook, exc)
 
-    async def _process(self, target: _Target, batch: list[Listing], full: bool) -> None:
+    async def _classify(self, batch: list[Listing], full: bool) -> _Plan:
+        """Compare a batch's files with what the library knows: what to read, what vanished."""
         async with self.db.engine.connect() as conn:
             known, skipped = await writer.known_in(conn, [listing.folder for listing in batch])
-        to_read: list[FileStat] = []
-        unmissing: list[int] = []
+        plan = _Plan(batch, known, skipped)
         seen: set[str] = set()
         for listing in batch:
             for file in listing.files:
@@ -217,17 +250,19 @@ class Scanner:
                 if not full and track and (track.size, track.mtime_ns) == (file.size, file.mtime_ns):
                     self.counts.unchanged += 1
                     if track.missing:
-                        unmissing.append(track.id)
+                        plan.unmissing.append(track.id)
                     continue
                 memory = skipped.get(file.path)
                 if not full and memory and (memory.size, memory.mtime_ns) == (file.size, file.mtime_ns):
                     continue
                 if track or worth_reading(file.path):
-                    to_read.append(file)
-        vanished = [k.id for path, k in known.items() if path not in seen and not k.missing]
-        forgotten = [path for path in skipped if path not in seen]
+                    plan.to_read.append(file)
+        plan.vanished = [k.id for path, k in known.items() if path not in seen and not k.missing]
+        plan.forgotten = [path for path in skipped if path not in seen]
+        return plan
 
-        outcomes = await asyncio.to_thread(read_files, self.host, to_read)
+    async def _write(self, target: _Target, plan: _Plan, outcomes: list[ReadOutcome]) -> None:
+        """Write one batch in one transaction, then tell plugins and report progress."""
         rows: list[TrackRow] = []
         bad: list[writer.Skipped] = []
         for outcome in outcomes:
@@ -236,19 +271,21 @@ class Scanner:
             else:
                 bad.append(self._skipped(outcome))
         adopt_folder_albums(rows)
+        known = plan.known
         changed = [known[r.track["path"]].id for r in rows if r.track["path"] in known]
         async with self.db.engine.begin() as conn:
             track_ids = await writer.write_tracks(conn, rows)
             await writer.forget_stages(conn, changed)
             await writer.write_skipped(conn, bad, self.scan_id)
-            await writer.forget_skipped(conn, [p for p in track_ids if p in skipped] + forgotten)
-            await writer.set_missing(conn, vanished, True)
-            await writer.set_missing(conn, unmissing, False)
+            await writer.forget_skipped(conn, [p for p in track_ids if p in plan.skipped] + plan.forgotten)
+            await writer.set_missing(conn, plan.vanished, True)
+            await writer.set_missing(conn, plan.unmissing, False)
         self.counts.changed += len(changed)
         self.counts.new += len(rows) - len(changed)
+        self._walked.update(listing.folder for listing in plan.batch)
         if self._announce:
             await self._announce_tracks(rows, track_ids, known)
-        self._report("walking", batch[-1].folder)
+        self._report("walking", plan.batch[-1].folder)
 
     def _skipped(self, outcome: ReadOutcome) -> writer.Skipped:
         if outcome.error:
