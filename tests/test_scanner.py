@@ -267,8 +267,13 @@ async def test_killed_scan_resumes(tmp_path, library, db_url):
             await asyncio.sleep(0.02)
         if proc.poll() is not None:
             pytest.fail(f"scan finished before it could be killed: {proc.stderr.read().decode()[-500:]}")
+        import psutil
+
+        readers = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        gone, alive = psutil.wait_procs(readers, timeout=10)
+        assert not alive, "reader processes outlived the killed scan"
         committed = await count(db, Track)
         assert committed >= 40
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -80,11 +82,19 @@ def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
 _worker_host: PluginHost | None = None
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A killed scan must not leave its readers behind: they wait for work that never comes."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
 def _start_worker(settings_json: str, strict: bool, entry_points_group: bool, modules: dict[str, str]) -> None:
     global _worker_host
     from ..config import Settings
     from ..plugins import load_plugins
 
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker_host = load_plugins(Settings.model_validate_json(settings_json), strict=strict,
                                 entry_points_group=entry_points_group, modules=modules)
 
