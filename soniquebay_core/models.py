@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -114,18 +115,20 @@ class AlbumArtist(Base):
 
 class Track(Base):
     __tablename__ = "tracks"
+    # Indexes cost every scan a B-tree update per row: only what lookups need. Substring
+    # matches on *_key columns cannot use an index anyway (full-text search comes with the API).
     id: Mapped[int] = mapped_column(primary_key=True)
     # where the file is, and what it was when last read
-    root_id: Mapped[int] = mapped_column(ForeignKey("roots.id", ondelete="CASCADE"), index=True)
+    root_id: Mapped[int] = mapped_column(ForeignKey("roots.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(PathText, unique=True)
     folder: Mapped[str] = mapped_column(PathText, index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
-    missing: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    first_scan_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_scan_id: Mapped[int | None] = mapped_column(Integer)
     scan_id: Mapped[int | None] = mapped_column(Integer, doc="last scan that read the file")
     # stream
-    format: Mapped[str] = mapped_column(String(16), index=True)
+    format: Mapped[str] = mapped_column(String(16))
     codec: Mapped[str | None] = mapped_column(String(32))
     bitrate: Mapped[int | None] = mapped_column(Integer)
     sample_rate: Mapped[int | None] = mapped_column(Integer)
@@ -134,9 +137,9 @@ class Track(Base):
     duration: Mapped[float | None] = mapped_column(Float)
     # tags
     title: Mapped[str] = mapped_column(Text)
-    title_key: Mapped[str] = mapped_column(Text, index=True)
+    title_key: Mapped[str] = mapped_column(Text)
     artist: Mapped[str | None] = mapped_column(Text, doc="display artist")
-    artist_key: Mapped[str | None] = mapped_column(Text, index=True)
+    artist_key: Mapped[str | None] = mapped_column(Text)
     album_id: Mapped[int | None] = mapped_column(ForeignKey("albums.id", ondelete="SET NULL"), index=True)
     track_number: Mapped[int | None] = mapped_column(Integer)
     track_total: Mapped[int | None] = mapped_column(Integer)
@@ -145,7 +148,7 @@ class Track(Base):
     date: Mapped[str | None] = mapped_column(String(32))
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     isrc: Mapped[str | None] = mapped_column(String(16))
-    mb_trackid: Mapped[str | None] = mapped_column(String(36), index=True)
+    mb_trackid: Mapped[str | None] = mapped_column(String(36))
     mb_releasetrackid: Mapped[str | None] = mapped_column(String(36))
     replaygain_track_gain: Mapped[float | None] = mapped_column(Float)
     replaygain_track_peak: Mapped[float | None] = mapped_column(Float)
@@ -153,8 +156,8 @@ class Track(Base):
     replaygain_album_peak: Mapped[float | None] = mapped_column(Float)
     has_embedded_cover: Mapped[bool] = mapped_column(Boolean, default=False)
     # analysis (tags first; enrichment plugins may refine)
-    bpm: Mapped[float | None] = mapped_column(Float, index=True)
-    key: Mapped[str | None] = mapped_column(String(16), index=True)
+    bpm: Mapped[float | None] = mapped_column(Float)
+    key: Mapped[str | None] = mapped_column(String(16))
     features: Mapped[dict | None] = mapped_column(Json)
     added_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
@@ -223,6 +226,17 @@ class TrackStage(Base):
                                                  onupdate=func.now())
 
     __table_args__ = (Index("ix_track_stages_plugin_stage_status", "plugin", "stage", "status"),)
+
+
+class TrackEmbedding(Base):
+    """A track's vector from one model (float32, little-endian); a model change means a new row."""
+
+    __tablename__ = "track_embeddings"
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    dims: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime] = _now()
 
 
 class SkippedFile(Base):

@@ -1,19 +1,67 @@
 """Stages: the per-track work plugins do after a scan, and what the database says about it.
 
 A stage is a hook the pipeline runs once per track and plugin. Its state is a
-``track_stages`` row; a stage is pending for a track when there is no ``done``
-or ``failed`` row at the plugin's current version, so pending work is a query,
-never a list kept elsewhere.
+``track_stages`` row. A stage is pending for a track when it has no row at the
+plugin's current version that is ``done`` or ``failed`` (a ``retry`` row is
+pending once its ``next_attempt_at`` has passed). Pending work is a query,
+never a list kept elsewhere: a crash, a restart or a lost queue loses nothing.
+
+``fetch_cover`` works on albums: an album is pending when one of its tracks is,
+and the result is recorded on every track of the album.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .models import Track, TrackStage
 from .plugins import PluginHost
 
 STAGE_HOOKS = ("enrich_track", "fetch_cover", "vectorize")
+ALBUM_STAGES = frozenset({"fetch_cover"})
+BUCKET = 64  # tracks (or albums) per background job: ids id // BUCKET share a job
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _settled(plugin: str, stage: str, version: str, at: datetime):
+    """A stage row that means "nothing to do now" for the track."""
+    return exists().where(
+        TrackStage.track_id == Track.id, TrackStage.plugin == plugin, TrackStage.stage == stage,
+        TrackStage.plugin_version == version,
+        or_(TrackStage.status.in_(("done", "failed")),
+            and_(TrackStage.status == "retry", TrackStage.next_attempt_at > at)))
+
+
+def pending_tracks_query(plugin: str, stage: str, version: str, at: datetime | None = None):
+    return select(Track.id).where(Track.missing.is_(False), ~_settled(plugin, stage, version, at or now()))
+
+
+async def pending_buckets(conn: AsyncConnection, plugin: str, stage: str, version: str) -> list[int]:
+    """Buckets holding pending work: of track ids, or of album ids for album stages."""
+    column = Track.album_id if stage in ALBUM_STAGES else Track.id
+    query = pending_tracks_query(plugin, stage, version).with_only_columns((column // BUCKET).label("b"))
+    if stage in ALBUM_STAGES:
+        query = query.where(Track.album_id.is_not(None))
+    return sorted((await conn.execute(query.distinct())).scalars().all())
+
+
+async def pending_targets(conn: AsyncConnection, plugin: str, stage: str, version: str, *,
+                          bucket: int | None = None, ids: list[int] | None = None) -> list[int]:
+    """Pending track ids (album ids for album stages), within a bucket or among given ids."""
+    column = Track.album_id if stage in ALBUM_STAGES else Track.id
+    query = pending_tracks_query(plugin, stage, version).with_only_columns(column)
+    if bucket is not None:
+        query = query.where(column >= bucket * BUCKET, column < (bucket + 1) * BUCKET)
+    if ids is not None:
+        query = query.where(column.in_(ids))
+    if stage in ALBUM_STAGES:
+        query = query.where(Track.album_id.is_not(None))
+    return sorted((await conn.execute(query.distinct())).scalars().all())
 
 
 def enabled_stages(host: PluginHost) -> list[tuple[str, str]]:

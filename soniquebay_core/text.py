@@ -5,7 +5,7 @@ import unicodedata
 from functools import lru_cache
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: 'Björk' and 'BJORK' give 'bjork'.
 

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import SoniqueBayError
-from ..models import Album, AlbumArtist, Artist, Genre, Track, TrackArtist, TrackGenre, TrackStage
+from ..models import Album, AlbumArtist, Artist, Genre, Tag, Track, TrackArtist, TrackGenre, TrackStage, TrackTag
 from ..text import fold
 
 
@@ -93,16 +93,19 @@ def _term(name: str, value: str):
     raise QueryError(f"unknown field {name!r}")
 
 
+def _base() -> Select:
+    return select(Track.__table__, Album.title.label("album_title"), Album.albumartist.label("albumartist"),
+                  Album.mb_albumid.label("mb_albumid")).outerjoin(Album, Album.id == Track.album_id)
+
+
 def statement(query: Query) -> Select:
-    stmt = select(Track.__table__, Album.title.label("album_title"), Album.albumartist.label("albumartist"))\
-        .outerjoin(Album, Album.id == Track.album_id)
     conditions = [_term(name, value) for name, value in query.terms]
     if not any(name == "missing" for name, _ in query.terms):
         conditions.append(Track.missing.is_(False))
     for word in query.words:
         conditions.append(or_(_contains(Track.title_key, word), _contains(Track.artist_key, word),
                               _contains(Album.title_key, word)))
-    return stmt.where(*conditions)
+    return _base().where(*conditions)
 
 
 async def tracks(conn: AsyncConnection, query: Query, page: int = 500) -> AsyncIterator[dict]:
@@ -114,21 +117,28 @@ async def tracks(conn: AsyncConnection, query: Query, page: int = 500) -> AsyncI
         if not rows:
             return
         after = rows[-1].id
-        ids = [row.id for row in rows]
-        artists, genres, stages = await _details(conn, ids)
-        for track in rows:
-            yield {
-                "id": track.id, "path": track.path, "title": track.title, "artist": track.artist,
-                "artists": artists.get(track.id, []), "album": track.album_title,
-                "albumartist": track.albumartist,
-                "track_number": track.track_number, "track_total": track.track_total,
-                "disc_number": track.disc_number, "disc_total": track.disc_total, "year": track.year,
-                "date": track.date, "genres": genres.get(track.id, []), "duration": track.duration,
-                "format": track.format, "codec": track.codec, "bitrate": track.bitrate,
-                "sample_rate": track.sample_rate, "channels": track.channels, "bpm": track.bpm,
-                "key": track.key, "features": track.features, "missing": track.missing,
-                "stages": stages.get(track.id, {}),
-            }
+        for track in await _described(conn, rows):
+            yield track
+
+
+async def tracks_by_id(conn: AsyncConnection, ids: list[int]) -> list[dict]:
+    """The same dicts for given track ids (missing ones included), in id order."""
+    rows = (await conn.execute(_base().where(Track.id.in_(ids)).order_by(Track.id))).all()
+    return await _described(conn, rows)
+
+
+async def _described(conn: AsyncConnection, rows) -> list[dict]:
+    artists, genres, tags, stages = await _details(conn, [row.id for row in rows])
+    return [{
+        "id": t.id, "path": t.path, "title": t.title, "artist": t.artist, "artists": artists.get(t.id, []),
+        "album_id": t.album_id, "album": t.album_title, "albumartist": t.albumartist,
+        "track_number": t.track_number, "track_total": t.track_total, "disc_number": t.disc_number,
+        "disc_total": t.disc_total, "year": t.year, "date": t.date, "genres": genres.get(t.id, []),
+        "tags": tags.get(t.id, []), "duration": t.duration, "format": t.format, "codec": t.codec,
+        "bitrate": t.bitrate, "sample_rate": t.sample_rate, "channels": t.channels, "bpm": t.bpm, "key": t.key,
+        "features": t.features or {}, "mb_trackid": t.mb_trackid, "mb_albumid": t.mb_albumid,
+        "has_embedded_cover": t.has_embedded_cover, "missing": t.missing, "stages": stages.get(t.id, {}),
+    } for t in rows]
 
 
 async def _details(conn: AsyncConnection, ids: list[int]):
@@ -146,9 +156,16 @@ async def _details(conn: AsyncConnection, ids: list[int]):
     for track_id, name in rows:
         if name not in genres[track_id]:
             genres[track_id].append(name)
+    tags: dict[int, list[str]] = defaultdict(list)
+    rows = await conn.execute(
+        select(TrackTag.track_id, Tag.name).join(Tag, Tag.id == TrackTag.tag_id)
+        .where(TrackTag.track_id.in_(ids)).order_by(TrackTag.track_id, TrackTag.weight.desc()))
+    for track_id, name in rows:
+        if name not in tags[track_id]:
+            tags[track_id].append(name)
     stages: dict[int, dict] = defaultdict(dict)
     rows = await conn.execute(select(TrackStage.__table__).where(TrackStage.track_id.in_(ids)))
     for stage in rows:
         stages[stage.track_id][f"{stage.plugin}.{stage.stage}"] = {
             "status": stage.status, "version": stage.plugin_version, "error": stage.error}
-    return artists, genres, stages
+    return artists, genres, tags, stages

@@ -105,29 +105,50 @@ def _read_in_worker(files: list[FileStat]) -> list[ReadOutcome]:
 
 
 class TagReader:
-    """Reads batches of files through ``read_tags``: in ``workers`` processes, or in a thread when 0.
+    """Reads batches of files through ``read_tags``, in ``workers`` processes and one local thread.
 
-    The pool starts on the first batch that has anything to read, so a rescan
-    of an unchanged library never pays for it.
+    A batch goes to a free worker process; when they are all busy (or still
+    starting), the scanning process reads it itself in a thread, using the time
+    it does not spend writing. ``slots`` batches can be read at once. The pool
+    starts on the first batch that has anything to read, so a rescan of an
+    unchanged library never pays for it. ``workers = 0`` reads in the thread only.
     """
 
     def __init__(self, host: PluginHost, workers: int):
         self.host = host
         self.workers = workers
+        self.slots = workers + 1
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_busy = 0
+        self._local_busy = False
 
     async def read(self, files: list[FileStat]) -> list[ReadOutcome]:
         if not files:
             return []
-        if self.workers == 0:
-            return await asyncio.to_thread(read_files, self.host, files)
+        if not self._local_busy and (self.workers == 0 or self._pool_busy >= self.workers):
+            self._local_busy = True
+            try:
+                return await asyncio.to_thread(read_files, self.host, files)
+            finally:
+                self._local_busy = False
+        self._pool_busy += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._start_pool(), _read_in_worker, files)
+        finally:
+            self._pool_busy -= 1
+
+    def warm_up(self) -> None:
+        """Start the worker processes now, when a scan will surely read (a first scan, ``--full``)."""
+        if self.workers:
+            self._start_pool().submit(os.getpid)
+
+    def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            recipe = self.host.recipe
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.host.settings.model_dump_json(), self.host.dispatch.strict, *recipe))
-        return await asyncio.get_running_loop().run_in_executor(self._pool, _read_in_worker, files)
+                initargs=(self.host.settings.model_dump_json(), self.host.dispatch.strict, *self.host.recipe))
+        return self._pool
 
     def close(self) -> None:
         if self._pool is not None:

@@ -125,6 +125,8 @@ class Scanner:
             targets = await self._targets(conn, paths)
             self.scan_id = (await conn.execute(insert(Scan).values(
                 status="running", paths=[t.path for t in targets], full=full).returning(Scan.id))).scalar_one()
+        if full or await self._first_scan(targets):
+            self.reader.warm_up()
         status = "interrupted"
         try:
             for target in targets:
@@ -166,6 +168,13 @@ class Scanner:
             targets.append(_Target(resolved, await self._root_for(conn, resolved)))
         return targets
 
+    async def _first_scan(self, targets: list[_Target]) -> bool:
+        async with self.db.engine.connect() as conn:
+            for target in targets:
+                if await conn.scalar(select(Track.id).where(writer.under(Track.folder, target.path)).limit(1)) is None:
+                    return True
+        return False
+
     async def _root_for(self, conn: AsyncConnection, folder: str) -> int:
         """The root holding ``folder``; a new root absorbs roots inside it."""
         roots = (await conn.execute(select(Root.id, Root.path))).all()
@@ -197,8 +206,8 @@ class Scanner:
         """Walk, classify and write batch after batch, reading the next batches' tags meanwhile.
 
         Each batch holds whole folders, so classifying a batch never depends on
-        one that is still being written; at most ``reader.workers + 1`` batches
-        are in flight, which keeps memory bounded.
+        one that is still being written; at most one batch per reading slot
+        are in flight (``reader.slots``), which keeps memory bounded.
         """
         walker = Walker(self._ignored, self.settings.library.follow_symlinks)
         self._walked = set()
@@ -212,7 +221,7 @@ class Scanner:
                     break
                 plan = await self._classify(batch, full)
                 in_flight.append((plan, asyncio.ensure_future(self.reader.read(plan.to_read))))
-                if len(in_flight) > self.reader.workers:
+                if len(in_flight) >= self.reader.slots:
                     plan, reading = in_flight.popleft()
                     await self._write(target, plan, await reading)
             while in_flight:

@@ -1,14 +1,14 @@
-"""Initial schema: library (roots, artists, albums, tracks, genres, tags, covers), stage state, scans, settings.
+"""Initial schema: library (roots, artists, albums, tracks, genres, tags, covers, embeddings), stage state, scans, settings.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 20:55:52.447822
+Create Date: 2026-11-21 21:18:51.658438
 
 """
 from typing import Sequence, Union
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -182,16 +182,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tracks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tracks_album_id'), ['album_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_artist_key'), ['artist_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_bpm'), ['bpm'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_first_scan_id'), ['first_scan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tracks_folder'), ['folder'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_format'), ['format'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_key'), ['key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_mb_trackid'), ['mb_trackid'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_missing'), ['missing'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_root_id'), ['root_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tracks_title_key'), ['title_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_tracks_year'), ['year'], unique=False)
 
     op.create_table('plugin_errors',
@@ -221,6 +212,15 @@ def upgrade() -> None:
     with op.batch_alter_table('track_artists', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_track_artists_artist_id'), ['artist_id'], unique=False)
 
+    op.create_table('track_embeddings',
+    sa.Column('track_id', sa.Integer(), nullable=False),
+    sa.Column('model', sa.String(length=128), nullable=False),
+    sa.Column('dims', sa.Integer(), nullable=False),
+    sa.Column('vector', sa.LargeBinary(), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.ForeignKeyConstraint(['track_id'], ['tracks.id'], name=op.f('fk_track_embeddings_track_id_tracks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('track_id', 'model', name=op.f('pk_track_embeddings'))
+    )
     op.create_table('track_genres',
     sa.Column('track_id', sa.Integer(), nullable=False),
     sa.Column('genre_id', sa.Integer(), nullable=False),
@@ -277,6 +277,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_track_genres_genre_id'))
 
     op.drop_table('track_genres')
+    op.drop_table('track_embeddings')
     with op.batch_alter_table('track_artists', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_track_artists_artist_id'))
 
@@ -287,16 +288,7 @@ def downgrade() -> None:
     op.drop_table('plugin_errors')
     with op.batch_alter_table('tracks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tracks_year'))
-        batch_op.drop_index(batch_op.f('ix_tracks_title_key'))
-        batch_op.drop_index(batch_op.f('ix_tracks_root_id'))
-        batch_op.drop_index(batch_op.f('ix_tracks_missing'))
-        batch_op.drop_index(batch_op.f('ix_tracks_mb_trackid'))
-        batch_op.drop_index(batch_op.f('ix_tracks_key'))
-        batch_op.drop_index(batch_op.f('ix_tracks_format'))
         batch_op.drop_index(batch_op.f('ix_tracks_folder'))
-        batch_op.drop_index(batch_op.f('ix_tracks_first_scan_id'))
-        batch_op.drop_index(batch_op.f('ix_tracks_bpm'))
-        batch_op.drop_index(batch_op.f('ix_tracks_artist_key'))
         batch_op.drop_index(batch_op.f('ix_tracks_album_id'))
 
     op.drop_table('tracks')
