@@ -39,6 +39,15 @@ class ScannerSettings(_Section):
                               description="processes reading tags beside the one writing the library; 0: a thread")
 
 
+class JobsSettings(_Section):
+    embedded_workers: int = Field(2, ge=1, le=64, description="jobs running at once inside soniquebay (no Redis)")
+    enrich_every_s: int = Field(120, ge=1, description="sweep for pending enrichment")
+    covers_every_s: int = Field(300, ge=1)
+    vectors_every_s: int = Field(180, ge=1)
+    retries_every_s: int = Field(600, ge=1, description="sweep every stage, picking up due retries")
+    maintenance_every_s: int = Field(86400, ge=60)
+
+
 class Settings(_Section):
     profile: Profile = "desktop"
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP)))
@@ -46,6 +55,7 @@ class Settings(_Section):
     redis_url: str | None = None
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     config_file: Path | None = Field(None, description="the file these settings came from, if any")
 

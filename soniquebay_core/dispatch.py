@@ -17,6 +17,7 @@ Each implementation receives only the arguments it declares, plus ``config``
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -80,11 +81,23 @@ class Dispatcher:
                 return name, result
         return None
 
-    async def call_one(self, plugin_id: str, hook: str, **kwargs: Any) -> Any:
+    async def call_one(self, plugin_id: str, hook: str, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Call one plugin's implementation; its exceptions propagate.
+
+        A plain function runs in a worker thread so the event loop stays free; an
+        ``async def`` one is awaited. Past ``timeout`` seconds a ``TimeoutError`` is
+        raised (a thread cannot be stopped: it finishes in the background, its
+        answer dropped).
+        """
         impls = self.impls(hook, [plugin_id])
         if not impls:
             raise LookupError(f"plugin {plugin_id!r} does not implement {hook}")
-        result = self._invoke(impls[0], kwargs)
+        impl = impls[0]
+        if inspect.iscoroutinefunction(impl.function):
+            call = self._invoke(impl, kwargs)
+        else:
+            call = asyncio.to_thread(self._invoke, impl, kwargs)
+        result = await asyncio.wait_for(call, timeout)
         if inspect.isawaitable(result):
-            result = await result
+            result = await asyncio.wait_for(result, timeout)
         return result

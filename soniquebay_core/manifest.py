@@ -37,12 +37,15 @@ class PluginManifest(BaseModel):
     queue: str | None = Field(None, description="job queue; default: the resource class's queue")
     max_concurrency: int = Field(1, ge=1)
     timeout_s: float = Field(300, gt=0)
-    retries: int = Field(3, ge=0)
+    retries: int = Field(3, ge=0, description="retries after a transient failure")
+    retry_backoff_s: float = Field(30, gt=0, description="first retry delay; doubles with each attempt")
     min_interval_ms: int = Field(0, ge=0, description="minimum delay between calls (rate-limited web APIs)")
     network_hosts: tuple[NetworkHost, ...] = ()
     requires_binaries: tuple[str, ...] = ()
     min_memory_mb: int = Field(0, ge=0)
     essential: bool = Field(False, description="cannot be disabled (ignore rules, tag reading)")
+    preload: tuple[str, ...] = Field((), description="modules a worker imports once before taking jobs "
+                                                     "(numpy, torch, librosa), never per job")
 
     @field_validator("id")
     @classmethod

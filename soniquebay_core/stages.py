@@ -51,10 +51,14 @@ async def pending_buckets(conn: AsyncConnection, plugin: str, stage: str, versio
 
 
 async def pending_targets(conn: AsyncConnection, plugin: str, stage: str, version: str, *,
-                          bucket: int | None = None, ids: list[int] | None = None) -> list[int]:
-    """Pending track ids (album ids for album stages), within a bucket or among given ids."""
+                          bucket: int | None = None, ids: list[int] | None = None,
+                          at: datetime | None = None) -> list[int]:
+    """Pending track ids (album ids for album stages), within a bucket or among given ids.
+
+    ``at``: the moment retries are compared with (now by default).
+    """
     column = Track.album_id if stage in ALBUM_STAGES else Track.id
-    query = pending_tracks_query(plugin, stage, version).with_only_columns(column)
+    query = pending_tracks_query(plugin, stage, version, at).with_only_columns(column)
     if bucket is not None:
         query = query.where(column >= bucket * BUCKET, column < (bucket + 1) * BUCKET)
     if ids is not None:

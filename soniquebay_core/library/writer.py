@@ -56,7 +56,8 @@ class Skipped:
     is_error: bool
 
 
-def _insert(conn: AsyncConnection, table: Table):
+def insert_for(conn: AsyncConnection, table: Table):
+    """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the API)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -82,7 +83,7 @@ async def known_in(conn: AsyncConnection, folders: list[str]) -> tuple[dict[str,
     return tracks, skipped
 
 
-async def _ids_by_key(conn: AsyncConnection, table: Table, key_column: str, rows: dict[str, dict],
+async def ids_by_key(conn: AsyncConnection, table: Table, key_column: str, rows: dict[str, dict],
                       refresh: Sequence[str] = ()) -> dict[str, int]:
     """Upsert rows keyed by a unique column; return key → id.
 
@@ -90,7 +91,7 @@ async def _ids_by_key(conn: AsyncConnection, table: Table, key_column: str, rows
     """
     if not rows:
         return {}
-    stmt = _insert(conn, table)
+    stmt = insert_for(conn, table)
     if refresh:
         stmt = stmt.on_conflict_do_update(
             index_elements=[key_column],
@@ -128,18 +129,18 @@ async def write_tracks(conn: AsyncConnection, rows: list[TrackRow]) -> dict[str,
         for name in row.genres:
             genres.setdefault(fold(name), {"name": name, "name_key": fold(name)})
 
-    artist_ids = await _ids_by_key(conn, ARTISTS, "name_key", artists, refresh=("sort_name", "mbid"))
-    album_ids = await _ids_by_key(conn, ALBUMS, "album_key", albums, refresh=(
+    artist_ids = await ids_by_key(conn, ARTISTS, "name_key", artists, refresh=("sort_name", "mbid"))
+    album_ids = await ids_by_key(conn, ALBUMS, "album_key", albums, refresh=(
         "albumartist_sort", "year", "date", "original_date", "disc_total", "label", "mb_releasegroupid"))
-    genre_ids = await _ids_by_key(conn, GENRES, "name_key", genres)
+    genre_ids = await ids_by_key(conn, GENRES, "name_key", genres)
 
     album_links = {(album_ids[r.album.album_key], artist_ids[fold(c.name)]): i
                    for r in rows for i, c in enumerate(r.album.artists)}
     if album_links:
-        await conn.execute(_insert(conn, AlbumArtist.__table__).on_conflict_do_nothing(),
+        await conn.execute(insert_for(conn, AlbumArtist.__table__).on_conflict_do_nothing(),
                            [{"album_id": a, "artist_id": b, "position": i} for (a, b), i in album_links.items()])
 
-    stmt = _insert(conn, TRACKS)
+    stmt = insert_for(conn, TRACKS)
     stmt = stmt.on_conflict_do_update(index_elements=["path"],
                                       set_={c: stmt.excluded[c] for c in _TRACK_REFRESH})
     values = [{**r.track, "album_id": album_ids[r.album.album_key]} for r in rows]
@@ -179,7 +180,7 @@ async def forget_stages(conn: AsyncConnection, track_ids: list[int]) -> None:
 async def write_skipped(conn: AsyncConnection, skipped: list[Skipped], scan_id: int) -> None:
     if not skipped:
         return
-    stmt = _insert(conn, SKIPPED)
+    stmt = insert_for(conn, SKIPPED)
     stmt = stmt.on_conflict_do_update(index_elements=["path"], set_={
         c: stmt.excluded[c] for c in ("folder", "size", "mtime_ns", "is_error", "reason", "scan_id")})
     await conn.execute(stmt, [

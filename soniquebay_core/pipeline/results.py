@@ -1,0 +1,143 @@
+"""Writing what stage plugins returned, and the stage state, in the core's own transaction.
+
+Plugins return data (``TrackPatch``, ``CoverCandidate``, ``Embedding``); this
+module is the one writer for it. Everything is an upsert, so writing the same
+result twice leaves one copy.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..library.writer import ids_by_key, insert_for
+from ..models import Album, Cover, Genre, Tag, Track, TrackEmbedding, TrackGenre, TrackStage, TrackTag
+from ..schemas import CoverCandidate, Embedding, TrackPatch
+from ..stages import ALBUM_STAGES
+from ..text import fold
+
+IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
+
+
+@dataclass
+class Outcome:
+    """How one target (a track, or an album for album stages) came out of a job."""
+
+    target: int
+    status: str  # done | retry | failed
+    value: Any = None
+    error: str | None = None
+    attempts: int = 1
+    next_attempt_at: datetime | None = None
+    features: dict | None = None  # the track's features before the patch, to merge into
+
+
+async def write_outcomes(conn: AsyncConnection, plugin: str, stage: str, version: str, outcomes: list[Outcome],
+                         data_dir: Path) -> None:
+    for outcome in outcomes:
+        if outcome.status == "done" and outcome.value is not None:
+            await _apply(conn, plugin, stage, outcome, data_dir)
+    await _record_stages(conn, plugin, stage, version, outcomes)
+
+
+async def _apply(conn: AsyncConnection, plugin: str, stage: str, outcome: Outcome, data_dir: Path) -> None:
+    value = outcome.value
+    if isinstance(value, TrackPatch):
+        await _apply_patch(conn, plugin, outcome.target, value, outcome.features or {})
+    elif isinstance(value, CoverCandidate):
+        await _store_cover(conn, outcome.target, value, data_dir)
+    elif isinstance(value, Embedding):
+        await _store_embedding(conn, outcome.target, value)
+    else:
+        raise TypeError(f"{plugin}.{stage} returned {type(value).__name__}, not a result the core can store")
+
+
+async def _apply_patch(conn: AsyncConnection, plugin: str, track_id: int, patch: TrackPatch, features: dict) -> None:
+    values: dict[str, Any] = {}
+    if patch.bpm is not None:
+        values["bpm"] = patch.bpm
+    if patch.key is not None:
+        values["key"] = patch.key
+    if patch.features is not None:
+        values["features"] = {**features, **patch.features}
+    if values:
+        await conn.execute(update(Track).where(Track.id == track_id).values(**values))
+    if patch.genres is not None:
+        await _replace_links(conn, TrackGenre, Genre, "genre_id", plugin, track_id,
+                             [(name, {"position": i}) for i, name in enumerate(patch.genres)])
+    if patch.tags is not None:
+        await _replace_links(conn, TrackTag, Tag, "tag_id", plugin, track_id,
+                             [(t.name, {"weight": t.weight}) for t in patch.tags])
+
+
+async def _replace_links(conn, link, entity, column: str, plugin: str, track_id: int,
+                         names: list[tuple[str, dict]]) -> None:
+    """This plugin's genres (or tags) for the track replace what it said before; others' stay."""
+    await conn.execute(delete(link).where(link.track_id == track_id, link.source == plugin))
+    names = [(n.strip(), extra) for n, extra in names if n.strip()]
+    if not names:
+        return
+    ids = await ids_by_key(conn, entity.__table__, "name_key",
+                           {fold(n): {"name": n, "name_key": fold(n)} for n, _ in names})
+    rows = {ids[fold(n)]: extra for n, extra in names}
+    await conn.execute(insert_for(conn, link.__table__).on_conflict_do_nothing(), [
+        {"track_id": track_id, column: entity_id, "source": plugin, **extra} for entity_id, extra in rows.items()])
+
+
+async def _store_cover(conn: AsyncConnection, album_id: int, cover: CoverCandidate, data_dir: Path) -> None:
+    if cover.mime not in IMAGE_TYPES or not cover.data:
+        raise ValueError(f"not an image the library keeps: {cover.mime!r}, {len(cover.data)} bytes")
+    digest = hashlib.sha256(cover.data).hexdigest()
+    relative = Path("covers") / digest[:2] / f"{digest}{IMAGE_TYPES[cover.mime]}"
+    target = data_dir / relative
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(cover.data)
+        partial.replace(target)
+    await conn.execute(insert_for(conn, Cover.__table__).on_conflict_do_nothing(index_elements=["sha256"]),
+                       {"sha256": digest, "mime": cover.mime, "source": cover.source, "file": str(relative)})
+    cover_id = await conn.scalar(select(Cover.id).where(Cover.sha256 == digest))
+    await conn.execute(update(Album).where(Album.id == album_id).values(cover_id=cover_id))
+
+
+async def _store_embedding(conn: AsyncConnection, track_id: int, embedding: Embedding) -> None:
+    blob = struct.pack(f"<{len(embedding.vector)}f", *embedding.vector)
+    stmt = insert_for(conn, TrackEmbedding.__table__)
+    await conn.execute(stmt.on_conflict_do_update(
+        index_elements=["track_id", "model"], set_={"dims": stmt.excluded.dims, "vector": stmt.excluded.vector}),
+        {"track_id": track_id, "model": embedding.model, "dims": len(embedding.vector), "vector": blob})
+
+
+async def _record_stages(conn: AsyncConnection, plugin: str, stage: str, version: str,
+                         outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    rows = []
+    tracks_of = await _album_tracks(conn, [o.target for o in outcomes]) if stage in ALBUM_STAGES else None
+    for o in outcomes:
+        state = {"plugin": plugin, "stage": stage, "status": o.status, "plugin_version": version,
+                 "attempts": o.attempts, "error": o.error, "next_attempt_at": o.next_attempt_at}
+        for track_id in (tracks_of.get(o.target, []) if tracks_of is not None else [o.target]):
+            rows.append({"track_id": track_id, **state})
+    if not rows:
+        return
+    stmt = insert_for(conn, TrackStage.__table__)
+    await conn.execute(stmt.on_conflict_do_update(
+        index_elements=["track_id", "plugin", "stage"],
+        set_={c: stmt.excluded[c] for c in ("status", "plugin_version", "attempts", "error", "next_attempt_at",
+                                             "updated_at")}), rows)
+
+
+async def _album_tracks(conn: AsyncConnection, album_ids: list[int]) -> dict[int, list[int]]:
+    tracks: dict[int, list[int]] = {}
+    result = await conn.execute(select(Track.album_id, Track.id).where(Track.album_id.in_(album_ids)))
+    for album_id, track_id in result:
+        tracks.setdefault(album_id, []).append(track_id)
+    return tracks

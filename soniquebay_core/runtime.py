@@ -1,0 +1,119 @@
+"""Everything a SoniqueBay process needs, built once: settings, plugins, database, jobs, events.
+
+The command line, the RQ worker and (later) the server all start from
+``Runtime.open``. Whether jobs run inside the process or on RQ is decided here,
+by one setting: ``redis_url``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from .config import Settings
+from .db import Database
+from .pipeline import sweep as sweeps
+from .pipeline.embedded import EmbeddedQueue
+from .pipeline.events import EventBus, LocalBus
+from .pipeline.limits import Limits
+from .pipeline.metrics import Metrics
+from .pipeline.runner import StageRunner
+from .plugins import PluginHost
+from .scanner.scan import Scanner, ScanProgress, ScanResult
+
+log = logging.getLogger("soniquebay")
+
+
+class Runtime:
+    def __init__(self, settings: Settings, host: PluginHost, db: Database, events: EventBus, metrics: Metrics,
+                 limits: Limits, redis_client=None):
+        self.settings = settings
+        self.host = host
+        self.db = db
+        self.events = events
+        self.metrics = metrics
+        self.limits = limits
+        self.redis = redis_client
+        self.runner = StageRunner(db, host, settings.data_dir, limits, metrics, events)
+        if redis_client is None:
+            self.queue = EmbeddedQueue(self.runner, settings.jobs.embedded_workers)
+        else:
+            from .pipeline.rq_backend import RQQueue
+
+            self.queue = RQQueue(redis_client, host, limits)
+        self._periodic: list[asyncio.Task] = []
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis is None
+
+    @classmethod
+    async def open(cls, settings: Settings, host: PluginHost) -> Runtime:
+        redis_client = None
+        if settings.redis_url:
+            from .pipeline.events import RedisBus
+            from .pipeline.metrics import RedisMetrics
+            from .pipeline.rq_backend import connect
+
+            redis_client = connect(settings.redis_url)
+            events: EventBus = RedisBus(settings.redis_url)
+            metrics: Metrics = RedisMetrics(redis_client)
+        else:
+            events, metrics = LocalBus(), Metrics()
+        db = await Database.open(settings.effective_database_url)
+        return cls(settings, host, db, events, metrics, Limits(settings.profile, redis_client), redis_client)
+
+    async def close(self) -> None:
+        for task in self._periodic:
+            task.cancel()
+        await asyncio.gather(*self._periodic, return_exceptions=True)
+        await self.queue.close()
+        await self.events.close()
+        await self.db.close()
+
+    # -- what commands do -------------------------------------------------------------------------
+
+    async def scan(self, paths: list[Path] | None, full: bool = False, progress=None,
+                   sweep: bool = True) -> ScanResult:
+        """Scan, publishing progress events; with ``sweep`` the stages due are enqueued right after."""
+        def report(p: ScanProgress) -> None:
+            if progress is not None:
+                progress(p)
+            asyncio.get_running_loop().create_task(self.events.publish({
+                "type": "scan.progress" if p.phase != "done" else "scan.done", "task_id": f"scan:{p.scan_id}",
+                "stage": "scan", "phase": p.phase, "current": p.counts.files_seen, "total": None, "percent": None,
+                "files_per_second": round(p.files_per_second, 1), "new": p.counts.new,
+                "changed": p.counts.changed, "errors": p.counts.errors}))
+
+        result = await Scanner(self.db, self.host, self.settings, progress=report).scan(paths, full=full)
+        if sweep:
+            await self.sweep()
+        return result
+
+    async def sweep(self, kind: str = "retries") -> dict[str, int]:
+        return await sweeps.sweep(self, kind)
+
+    async def analyse_now(self, track_ids: list[int], hooks: tuple[str, ...] | None = None) -> int:
+        return await sweeps.analyse_now(self, track_ids, hooks)
+
+    async def wait_idle(self, retries: bool = False) -> None:
+        """Embedded mode: until every queued job has run. RQ mode: nothing to wait for here."""
+        if isinstance(self.queue, EmbeddedQueue):
+            await self.queue.join(retries=retries)
+
+    def start_periodic_sweeps(self) -> None:
+        """Embedded mode's timers: what rq-scheduler does for RQ workers."""
+        for kind in (*sweeps.KINDS, "maintenance"):
+            self._periodic.append(asyncio.get_running_loop().create_task(self._every(kind)))
+
+    async def _every(self, kind: str) -> None:
+        period = sweeps.period_of(kind, self.settings.jobs)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                if kind == "maintenance":
+                    await sweeps.maintenance(self)
+                else:
+                    await self.sweep(kind)
+            except Exception:
+                log.exception("periodic %s sweep failed; trying again in %s s", kind, period)
