@@ -134,7 +134,7 @@ def library(generated_master, tmp_path) -> tuple[Path, dict]:
 
 @pytest.fixture
 def fake_plugins(monkeypatch):
-    """Put tests/fake_plugins on sys.path and give each test a fresh recorder."""
+    """Put tests/fake_plugins on sys.path and give each test fresh fake-plugin state."""
     import importlib
     import sys
 
@@ -143,8 +143,11 @@ def fake_plugins(monkeypatch):
         recorder = importlib.import_module("sb_recorder")
         recorder.discovered.clear()
         recorder.read.clear()
+    if "sb_flaky" in sys.modules:
+        importlib.import_module("sb_flaky").attempts.clear()
     return {
         "recorder": "sb_recorder", "raiser": "sb_raiser", "heavy": "sb_heavy", "needs_binary": "sb_needs_binary",
         "broken": "sb_broken_import", "misspelt": "sb_misspelt_hook", "no_manifest": "sb_no_manifest",
-        "ignore_flac": "sb_ignore_flac", "async_sources": "sb_async_sources",
+        "ignore_flac": "sb_ignore_flac", "async_sources": "sb_async_sources", "stages": "sb_stages",
+        "flaky": "sb_flaky", "broken_stage": "sb_broken_stage", "slow": "sb_slow", "limited": "sb_limited",
     }

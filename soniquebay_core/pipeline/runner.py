@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..db import Database
 from ..errors import TransientPluginError
@@ -29,7 +29,7 @@ from ..library.query import tracks_by_id
 from ..models import Album, Track, TrackStage
 from ..plugins import PluginHost
 from ..schemas import AlbumSnapshot, CoverCandidate, Embedding, TrackPatch, TrackSnapshot
-from ..stages import ALBUM_STAGES, now, pending_targets
+from ..stages import ALBUM_STAGES, BUCKET, now, pending_targets
 from .events import EventBus
 from .job import Job
 from .limits import Limits
@@ -81,6 +81,7 @@ class StageRunner:
                                             ids=list(job.ids) or None,
                                             at=FAR_FUTURE if job.ids else None)
             if not targets:
+                report.next_retry_at = await self._next_retry(conn, job, version)
                 return report
             attempts = await self._attempts(conn, job, version, targets)
             snapshots = await self._snapshots(conn, job.stage, targets)
@@ -93,11 +94,9 @@ class StageRunner:
             setattr(report, outcome.status, getattr(report, outcome.status) + 1)
             if outcome.status == "failed":
                 report.failures.append(f"{target}: {outcome.error.splitlines()[-1] if outcome.error else ''}")
-            if outcome.next_attempt_at and (report.next_retry_at is None
-                                            or outcome.next_attempt_at < report.next_retry_at):
-                report.next_retry_at = outcome.next_attempt_at
         async with self.db.engine.begin() as conn:
             await write_outcomes(conn, job.plugin, job.stage, version, outcomes, self.data_dir)
+            report.next_retry_at = await self._next_retry(conn, job, version)
         report.seconds = time.monotonic() - started
         self.metrics.record(job.plugin, job.stage, report)
         await self.events.publish({"type": "stage.job", "task_id": f"stage:{job.plugin}.{job.stage}",
@@ -127,6 +126,21 @@ class StageRunner:
             return Outcome(target, "retry", error=error, attempts=attempt, next_attempt_at=now() + delay)
         except Exception:
             return Outcome(target, "failed", error=traceback.format_exc(limit=8), attempts=attempt)
+
+    async def _next_retry(self, conn, job: Job, version: str) -> datetime | None:
+        """The earliest planned retry within the job's ids: when the job should run again."""
+        column = Track.album_id if job.stage in ALBUM_STAGES else TrackStage.track_id
+        query = select(func.min(TrackStage.next_attempt_at)).where(
+            TrackStage.plugin == job.plugin, TrackStage.stage == job.stage, TrackStage.plugin_version == version,
+            TrackStage.status == "retry")
+        if job.stage in ALBUM_STAGES:
+            query = query.join(Track, Track.id == TrackStage.track_id)
+        if job.bucket is not None:
+            query = query.where(column >= job.bucket * BUCKET, column < (job.bucket + 1) * BUCKET)
+        else:
+            query = query.where(column.in_(job.ids))
+        at = await conn.scalar(query)
+        return at.replace(tzinfo=timezone.utc) if at is not None and at.tzinfo is None else at
 
     async def _attempts(self, conn, job: Job, version: str, targets: list[int]) -> dict[int, int]:
         """Attempts so far of planned retries (for album stages, per album)."""
