@@ -31,12 +31,26 @@ ConfigFor = Callable[[str], dict[str, Any]]
 class Dispatcher:
     def __init__(self, pm: pluggy.PluginManager, config_for: ConfigFor, strict: bool = False):
         self.pm = pm
-        self.config_for = config_for
+        self._config_for = config_for
         self.strict = strict
+        # Hooks such as ignore_file run for every file of a scan: look things up once.
+        self._impls: dict[str, list[pluggy.HookImpl]] = {}
+        self._configs: dict[str, dict[str, Any]] = {}
+
+    def forget(self) -> None:
+        """Call after (un)registering plugins."""
+        self._impls.clear()
+
+    def config_for(self, plugin: str) -> dict[str, Any]:
+        if plugin not in self._configs:
+            self._configs[plugin] = self._config_for(plugin)
+        return self._configs[plugin]
 
     def impls(self, hook: str, order: Iterable[str] | None = None) -> list[pluggy.HookImpl]:
         """Implementations in call order; with ``order``, only those plugins, in that order."""
-        found = list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))
+        found = self._impls.get(hook)
+        if found is None:
+            found = self._impls[hook] = list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))
         if order is None:
             return found
         by_name = {impl.plugin_name: impl for impl in found}

@@ -115,6 +115,7 @@ class PluginHost:
         self.plugins[name] = info
         if status == "enabled":
             try:
+                self.dispatch.forget()
                 self.pm.register(module, name=name)
                 self.pm.check_pending()
             except Exception as exc:  # misspelt hook name, bad signature

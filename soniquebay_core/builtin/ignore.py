@@ -9,9 +9,12 @@ folder. Answers last, so any other plugin's opinion wins.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import time
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from soniquebay_core import PluginManifest, hookimpl
 
@@ -61,6 +64,12 @@ def _patterns_in(folder: str) -> tuple[str, ...]:
     return patterns
 
 
+@lru_cache(maxsize=8)
+def _matcher(extra: tuple[str, ...]):
+    """One compiled regular expression for the default and configured patterns."""
+    return re.compile("|".join(fnmatch.translate(p) for p in (*DEFAULT_PATTERNS, *extra))).match
+
+
 def listed_in_sbignore(path: str) -> bool:
     """True when a ``.sbignore`` in the entry's own folder lists its name.
 
@@ -77,8 +86,7 @@ def ignore_file(path: str, is_dir: bool, config: dict) -> bool | None:
         return True
     if config.get("hidden", True) and name.startswith("."):
         return True
-    if any(fnmatchcase(name, p) for p in DEFAULT_PATTERNS) or any(
-            fnmatchcase(name, p) for p in config.get("patterns", ())):
+    if _matcher(tuple(config.get("patterns", ())))(name):
         return True
     if listed_in_sbignore(path) or (is_dir and "*" in _patterns_in(path)):
         return True
