@@ -46,6 +46,7 @@ class JobsSettings(_Section):
     vectors_every_s: int = Field(180, ge=1)
     retries_every_s: int = Field(600, ge=1, description="sweep every stage, picking up due retries")
     maintenance_every_s: int = Field(86400, ge=60)
+    worker_heartbeat_s: int = Field(15, ge=2, description="a worker silent this long is dead; its job runs again")
 
 
 class Settings(_Section):

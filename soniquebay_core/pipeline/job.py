@@ -29,9 +29,9 @@ class Job:
     @property
     def id(self) -> str:
         if self.bucket is not None:
-            return f"{self.plugin}.{self.stage}.b{self.bucket}"
+            return f"{self.plugin}-{self.stage}-b{self.bucket}"
         digest = hashlib.sha1(",".join(map(str, self.ids)).encode()).hexdigest()[:12]
-        return f"{self.plugin}.{self.stage}.ids-{digest}"
+        return f"{self.plugin}-{self.stage}-ids-{digest}"
 
     def args(self) -> tuple:
         return (self.plugin, self.stage, self.bucket, list(self.ids))

@@ -19,7 +19,7 @@ from rq import Queue, RateLimit
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
-from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.registry import FailedJobRegistry
 
 from ..errors import SoniqueBayError
 from ..plugins import PluginHost
@@ -30,7 +30,6 @@ from .limits import Limits
 log = logging.getLogger("soniquebay.pipeline")
 
 HEARTBEAT_KEY = "soniquebay:worker:"
-HEARTBEAT_TTL = 15  # seconds without a heartbeat before a worker counts as dead
 ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED, "rate_limited"}
 FAILURE_TTL = 7 * 24 * 3600
 RUN_JOB = "soniquebay_core.pipeline.rq_jobs.run_job"
@@ -57,8 +56,9 @@ def live_workers(client: redis.Redis) -> set[str]:
     return {key.decode()[len(HEARTBEAT_KEY):] for key in client.scan_iter(f"{HEARTBEAT_KEY}*")}
 
 
-def heartbeat(client: redis.Redis, name: str) -> None:
-    client.set(f"{HEARTBEAT_KEY}{name}", socket.gethostname(), ex=HEARTBEAT_TTL)
+def heartbeat(client: redis.Redis, name: str, ttl: int) -> None:
+    """Say this worker is alive for the next ``ttl`` seconds (renewed every ttl/3)."""
+    client.set(f"{HEARTBEAT_KEY}{name}", socket.gethostname(), ex=ttl)
 
 
 def all_queue_names() -> list[str]:
@@ -73,7 +73,7 @@ class RQQueue:
 
     async def enqueue(self, job: Job, at: datetime | None = None) -> bool:
         manifest = self.host.manifest(job.plugin)
-        job_id = f"{job.id}.retry" if at else job.id
+        job_id = f"{job.id}-retry" if at else job.id
         if not self._make_room(job_id):
             return False
         queue = Queue(queue_name(manifest, job.urgent), connection=self.redis)
@@ -103,7 +103,6 @@ class RQQueue:
             if status != JobStatus.STARTED or existing.worker_name in live_workers(self.redis):
                 return False
             log.warning("job %s was abandoned by dead worker %s: enqueueing it again", job_id, existing.worker_name)
-            StartedJobRegistry(existing.origin, connection=self.redis).remove(existing)
         existing.delete()
         return True
 

@@ -20,7 +20,7 @@ from rq import SimpleWorker
 
 from . import rq_jobs
 from .job import CLASSES, worker_queue_names
-from .rq_backend import HEARTBEAT_TTL, heartbeat
+from .rq_backend import HEARTBEAT_KEY, heartbeat
 
 log = logging.getLogger("soniquebay.worker")
 
@@ -34,10 +34,10 @@ def _preload(runtime) -> list[str]:
     return loaded
 
 
-def _beat(client, name: str, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT_TTL / 3):
+def _beat(client, name: str, ttl: int, stop: threading.Event) -> None:
+    while not stop.wait(ttl / 3):
         try:
-            heartbeat(client, name)
+            heartbeat(client, name, ttl)
         except Exception as exc:  # Redis restarting: keep trying, the worker itself reconnects
             log.warning("heartbeat failed: %s", exc)
 
@@ -52,16 +52,17 @@ def run_worker(queues: list[str] | None, burst: bool, name: str | None = None) -
     names = queues or list(CLASSES)
     loaded = _preload(runtime)
     worker_name = name or f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
-    heartbeat(runtime.redis, worker_name)
+    ttl = runtime.settings.jobs.worker_heartbeat_s
+    heartbeat(runtime.redis, worker_name, ttl)
     stop = threading.Event()
-    threading.Thread(target=_beat, args=(runtime.redis, worker_name, stop), daemon=True).start()
+    threading.Thread(target=_beat, args=(runtime.redis, worker_name, ttl, stop), daemon=True).start()
     log.info("worker %s on %s (preloaded: %s)", worker_name, names, ", ".join(loaded) or "nothing")
     worker = SimpleWorker(worker_queue_names(names), connection=runtime.redis, name=worker_name)
     try:
         return worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
     finally:
         stop.set()
-        runtime.redis.delete(f"soniquebay:worker:{worker_name}")
+        runtime.redis.delete(f"{HEARTBEAT_KEY}{worker_name}")
 
 
 def run_scheduler(burst: bool = False) -> None:

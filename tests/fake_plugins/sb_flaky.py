@@ -1,5 +1,4 @@
 """Fails twice per track with a transient error, then answers."""
-import os
 from collections import Counter
 
 from soniquebay_core import PluginManifest, TrackPatch, TransientPluginError, hookimpl
