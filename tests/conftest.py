@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from corpus import IN_CI, SHARED
+from corpus import SHARED
+from helpers import server_missing
 
 
 @pytest.fixture(scope="session")
@@ -25,14 +26,6 @@ def corpus_dir(shared_dir: Path) -> Path:
 # -- databases ---------------------------------------------------------------------------------
 
 PG_ADMIN_URL = os.environ.get("SONIQUEBAY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _server_missing(what: str, why: object) -> None:
-    """Locally a missing server skips with the reason; in CI it is a failure."""
-    message = f"{what} is not reachable ({why})"
-    if IN_CI:
-        pytest.fail(f"{message}: CI requires it")
-    pytest.skip(message)
 
 
 async def _pg_admin(sql: str) -> None:
@@ -59,7 +52,7 @@ def pg_url():
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     except OSError as exc:
-        _server_missing(f"PostgreSQL at {PG_ADMIN_URL}", exc)
+        server_missing(f"PostgreSQL at {PG_ADMIN_URL}", exc)
     yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -105,7 +98,7 @@ def make_library(shared: Path, out: Path, tracks: int, seed: int, corrupt_rate: 
     import sys
 
     if shutil.which("ffmpeg") is None:
-        _server_missing("ffmpeg (needed by make_library.py)", "not on PATH")
+        server_missing("ffmpeg (needed by make_library.py)", "not on PATH")
     subprocess.run([sys.executable, str(shared / "tools" / "make_library.py"), str(out), "--tracks", str(tracks),
                     "--seed", str(seed), "--corrupt-rate", str(corrupt_rate), "--quiet"],
                    check=True, capture_output=True)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import install_entry_points
 
 SONIQUEBAY = shutil.which("soniquebay", path=str(Path(sys.executable).parent))
 
@@ -106,11 +107,8 @@ def test_unreachable_database_is_a_clear_error(run):
 
 
 def test_plugins_can_add_commands(run, tmp_path):
-    info = tmp_path / "site" / "sb_cmd_demo-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sb-cmd-demo\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[soniquebay]\nasync_sources = sb_async_sources\n")
+    site = install_entry_points(tmp_path / "site", "sb-cmd-demo", {"async_sources": "sb_async_sources"})
     fakes = Path(__file__).parent / "fake_plugins"
-    path = os.pathsep.join([str(tmp_path / "site"), str(fakes)])
+    path = os.pathsep.join([str(site), str(fakes)])
     proc = run("hello-plugin", extra_env={"PYTHONPATH": path})
     assert proc.stdout.strip() == "hello from a plugin"

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import _server_missing
+from helpers import install_entry_points, server_missing
 from sqlalchemy import func, select
 
 from soniquebay_core.config import Settings
@@ -39,7 +39,7 @@ def redis_url():
     try:
         client.ping()
     except redis.RedisError as exc:
-        _server_missing(f"Redis at {TEST_REDIS}", exc)
+        server_missing(f"Redis at {TEST_REDIS}", exc)
     client.flushdb()
     yield TEST_REDIS
     client.flushdb()
@@ -50,12 +50,7 @@ class Env:
     """Config, data dir, database, Redis and installed fake plugins, shared by the test and its workers."""
 
     def __init__(self, tmp: Path, db_url: str, redis_url: str, plugins: dict[str, str], extra_config: str = ""):
-        site = tmp / "site"
-        info = site / "sb_test_plugins-1.0.dist-info"
-        info.mkdir(parents=True)
-        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sb-test-plugins\nVersion: 1.0\n")
-        lines = "".join(f"{name} = {module}\n" for name, module in plugins.items())
-        (info / "entry_points.txt").write_text(f"[soniquebay]\n{lines}")
+        site = install_entry_points(tmp / "site", "sb-test-plugins", plugins)
         self.config = tmp / "config.toml"
         self.config.write_text(f"[jobs]\nworker_heartbeat_s = 3\n{extra_config}")
         self.calls = tmp / "calls.log"
@@ -171,7 +166,7 @@ async def test_redis_restarted_mid_run_recovers(tmp_path, pg_url, library, monke
     root, _ = library
     server = shutil.which("redis-server")
     if server is None:
-        _server_missing("redis-server binary", "not on PATH")
+        server_missing("redis-server binary", "not on PATH")
     port = 6391 + os.getpid() % 500
 
     def start_redis() -> subprocess.Popen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from helpers import install_entry_points
 
 from soniquebay_core import TrackSnapshot
 from soniquebay_core.config import Settings
@@ -34,11 +35,8 @@ def test_installed_entry_point_plugin_is_discovered(tmp_path, monkeypatch):
         def enrich_track(track):
             return TrackPatch(key="C major")
     """))
-    info = tmp_path / "sb_installed_demo-0.3.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sb-installed-demo\nVersion: 0.3.0\n")
-    (info / "entry_points.txt").write_text("[soniquebay]\ninstalled_demo = sb_installed_demo\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(install_entry_points(tmp_path, "sb-installed-demo",
+                                                         {"installed_demo": "sb_installed_demo"})))
 
     host = load_plugins(Settings())
     plugin = host.plugins["installed_demo"]
@@ -48,11 +46,8 @@ def test_installed_entry_point_plugin_is_discovered(tmp_path, monkeypatch):
 
 
 def test_entry_point_that_fails_to_import_is_reported_and_others_load(tmp_path, monkeypatch):
-    info = tmp_path / "sb_broken-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sb-broken\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[soniquebay]\nbroken = sb_module_that_is_not_there\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(install_entry_points(tmp_path, "sb-broken",
+                                                         {"broken": "sb_module_that_is_not_there"})))
 
     host = load_plugins(Settings())
     assert host.plugins["broken"].status == "failed"
