@@ -222,3 +222,25 @@ async def test_events_and_metrics(settings, library, fake_plugins):
     metrics = {(m["plugin"], m["stage"]): m for m in runtime.metrics.snapshot()}
     assert metrics[("stages", "vectorize")]["done"] == result.counts.new
     assert metrics[("stages", "enrich_track")]["jobs"] >= 1 and metrics[("stages", "enrich_track")]["seconds"] > 0
+
+
+async def test_periodic_sweeps_pick_up_pending_work(settings, tmp_path, fake_plugins, call_log):
+    """Embedded mode's timers do what rq-scheduler does for workers."""
+    import asyncio
+
+    from soniquebay_core.demo import make_demo_library
+
+    make_demo_library(tmp_path / "demo")
+    runtime = await open_runtime(settings, fake_plugins, "stages",
+                                 jobs=JobsSettings(enrich_every_s=1, vectors_every_s=1, covers_every_s=1))
+    try:
+        await runtime.scan([tmp_path / "demo"], sweep=False)
+        assert not call_log.exists()
+        runtime.start_periodic_sweeps()
+        for _ in range(100):
+            if len(calls(call_log)) == 23 * 2 + 6:
+                break
+            await asyncio.sleep(0.05)
+        assert len(calls(call_log)) == 23 * 2 + 6  # every track twice (enrich, vectors), every album once
+    finally:
+        await runtime.close()

@@ -277,3 +277,29 @@ def test_worker_without_redis_says_so(tmp_path, db_url):
     env = Env(tmp_path, db_url, "", {})
     proc = env.cli("worker", "--burst")
     assert proc.returncode == 1 and "a worker needs Redis" in proc.stderr
+
+
+async def test_redis_event_bus_crosses_processes(redis_url):
+    """What a worker publishes, another process (the server, `soniquebay events`) receives."""
+    import asyncio
+
+    from soniquebay_core.pipeline.events import RedisBus
+
+    listener, publisher = RedisBus(redis_url), RedisBus(redis_url)
+    received: list[dict] = []
+
+    async def listen():
+        async for event in listener.subscribe():
+            received.append(event)
+            if len(received) == 2:
+                return
+
+    task = asyncio.get_running_loop().create_task(listen())
+    await asyncio.sleep(0.2)  # subscribed
+    await publisher.publish({"type": "stage.job", "task_id": "stage:x.y", "done": 3})
+    await publisher.publish({"type": "scan.done", "task_id": "scan:1"})
+    await asyncio.wait_for(task, 5)
+    assert [e["type"] for e in received] == ["stage.job", "scan.done"]
+    assert received[0]["done"] == 3 and received[0]["id"] == 1 and received[0]["ts"] > 0
+    await listener.close()
+    await publisher.close()
