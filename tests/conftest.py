@@ -15,7 +15,7 @@ def shared_dir() -> Path:
     """``../shared`` beside the checkout; tests that need it skip only when it is absent."""
     if not SHARED.is_dir():
         pytest.skip(f"shared test data not found at {SHARED}")
-    return SHARED
+    return SHARED.resolve()  # the scanner stores resolved paths
 
 
 @pytest.fixture(scope="session")
