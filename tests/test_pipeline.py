@@ -168,8 +168,7 @@ async def test_limits_heavy_on_pi_and_min_interval(settings, tmp_path, fake_plug
         await runtime.wait_idle()
         assert len(sb_limited.starts) == len(ids)
         gaps = [b - a for a, b in zip(sorted(sb_limited.starts), sorted(sb_limited.starts)[1:], strict=False)]
-        # min_interval_ms = 30 between calls, across concurrent jobs (thread start-up adds jitter)
-        assert min(gaps) >= 0.02 and sorted(gaps)[len(gaps) // 2] >= 0.029
+        assert min(gaps) >= 0.029  # min_interval_ms = 30 between calls, across concurrent jobs
         assert (sb_limited.most == 1) is serialised
     finally:
         await runtime.close()

@@ -77,7 +77,8 @@ class Env:
         return await Runtime.open(settings, load_plugins(settings))
 
     def worker(self, *args: str, **env: str) -> subprocess.Popen:
-        return subprocess.Popen([SONIQUEBAY, "worker", *args], env=self.environ(**env),
+        # its own process group: RQ forks a scheduler from the worker, and a killed machine takes both
+        return subprocess.Popen([SONIQUEBAY, "worker", *args], env=self.environ(**env), start_new_session=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -141,7 +142,7 @@ async def test_killed_worker_job_completes_after_restart_and_sweep(tmp_path, db_
         deadline = time.monotonic() + 60
         while len(env.call_counts()) < 10 and time.monotonic() < deadline:
             time.sleep(0.05)
-        worker.send_signal(signal.SIGKILL)  # in the middle of a job
+        os.killpg(worker.pid, signal.SIGKILL)  # in the middle of a job
         worker.wait()
         killed_at = len(env.calls.read_text().splitlines())
         assert 10 <= killed_at < result.counts.new * 3
