@@ -77,6 +77,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from sqlalchemy import func, select
+
+from soniquebay_core.config import load_settings
+from soniquebay_core.models import Track
+from soniquebay_core.plugins import load_plugins
+from soniquebay_core.runtime import Runtime
+from soniquebay_core.stages import BUCKET, stage_summary
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -101,16 +108,7 @@ BARS = {  # name: (description, comparison, target)
     "idle_worker_rss_mb": ("idle worker RSS, MB, the larger of the 2", "<", 120.0),
 }
 
-sys.path.insert(0, str(NOOP_DIR))  # installs the no-op plugin for the runtimes of this process
-
-# the imports below come after that path set-up
-from sqlalchemy import func, select
-
-from soniquebay_core.config import load_settings
-from soniquebay_core.models import Track
-from soniquebay_core.plugins import load_plugins
-from soniquebay_core.runtime import Runtime
-from soniquebay_core.stages import BUCKET, stage_summary
+sys.path.insert(0, str(NOOP_DIR))  # installs the no-op plugin: entry points are read when plugins load
 
 
 class BenchError(RuntimeError):
