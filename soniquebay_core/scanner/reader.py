@@ -9,16 +9,18 @@ remembered as "not audio", not as an error.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import logging
 import os
-import threading
-import time
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from ..plugins import PluginHost
 from ..schemas import TagInfo
 from .walk import FileStat
+
+log = logging.getLogger("soniquebay.scanner")
 
 AUDIO_EXTENSIONS = frozenset(
     "mp3 mp2 mp1 mpga flac fla ogg oga opus spx m4a m4b m4p mp4 3g2 aac alac wma asf wav wave aif aiff aifc "
@@ -78,30 +80,55 @@ def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
 # Tag parsing is pure Python, so threads cannot use a second core. Worker processes
 # can: each builds its own plugin host once, the same way the scanning process did,
 # and reads whole batches while the scanning process writes the previous ones.
-
-_worker_host: PluginHost | None = None
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A killed scan must not leave its readers behind: they wait for work that never comes."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
+# They are plain child processes exchanging pickles over their stdin/stdout: no
+# multiprocessing machinery (its resource-tracker process, its re-import of the
+# parent's main module), and a child whose parent dies sees its stdin close and exits.
 
 
-def _start_worker(settings_json: str, strict: bool, entry_points_group: bool, modules: dict[str, str]) -> None:
-    global _worker_host
+def serve_reader() -> None:
+    """The worker's loop (``python -m soniquebay_core.scanner.reader_worker``): batches in, outcomes out."""
     from ..config import Settings
     from ..plugins import load_plugins
 
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _worker_host = load_plugins(Settings.model_validate_json(settings_json), strict=strict,
-                                entry_points_group=entry_points_group, modules=modules)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a plugin's print() must not corrupt the answers
+    settings_json, strict, entry_points_group, modules = pickle.load(stdin)
+    host = load_plugins(Settings.model_validate_json(settings_json), strict=strict,
+                        entry_points_group=entry_points_group, modules=modules)
+    while True:
+        try:
+            files = pickle.load(stdin)
+        except EOFError:
+            return
+        pickle.dump(read_files(host, files), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
 
 
-def _read_in_worker(files: list[FileStat]) -> list[ReadOutcome]:
-    assert _worker_host is not None, "worker started without a plugin host"
-    return read_files(_worker_host, files)
+class _Worker:
+    def __init__(self, host: PluginHost):
+        self.proc = subprocess.Popen([sys.executable, "-m", "soniquebay_core.scanner.reader_worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_child_env())
+        pickle.dump((host.settings.model_dump_json(), host.dispatch.strict, *host.recipe), self.proc.stdin)
+        self.proc.stdin.flush()
+
+    def read(self, files: list[FileStat]) -> list[ReadOutcome]:
+        pickle.dump(files, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.flush()
+        return pickle.load(self.proc.stdout)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _child_env() -> dict[str, str]:
+    """The parent's environment, with its import path: plugins found here must be found there."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
 
 
 class TagReader:
@@ -109,48 +136,51 @@ class TagReader:
 
     A batch goes to a free worker process; when they are all busy (or still
     starting), the scanning process reads it itself in a thread, using the time
-    it does not spend writing. ``slots`` batches can be read at once. The pool
-    starts on the first batch that has anything to read, so a rescan of an
-    unchanged library never pays for it. ``workers = 0`` reads in the thread only.
+    it does not spend writing. ``slots`` batches can be read at once. Workers
+    start on the first batch that has anything to read, so a rescan of an
+    unchanged library never pays for them. ``workers = 0`` reads in the thread only.
     """
 
     def __init__(self, host: PluginHost, workers: int):
         self.host = host
         self.workers = workers
         self.slots = workers + 1
-        self._pool: ProcessPoolExecutor | None = None
-        self._pool_busy = 0
+        self._idle: list[_Worker] = []
+        self._started = 0
         self._local_busy = False
 
     async def read(self, files: list[FileStat]) -> list[ReadOutcome]:
         if not files:
             return []
-        if not self._local_busy and (self.workers == 0 or self._pool_busy >= self.workers):
+        if not self._local_busy and (self.workers == 0 or not self._idle and self._started >= self.workers):
             self._local_busy = True
             try:
                 return await asyncio.to_thread(read_files, self.host, files)
             finally:
                 self._local_busy = False
-        self._pool_busy += 1
+        worker = self._idle.pop() if self._idle else self._start()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._start_pool(), _read_in_worker, files)
-        finally:
-            self._pool_busy -= 1
+            outcomes = await asyncio.to_thread(worker.read, files)
+        except (EOFError, OSError, pickle.PickleError) as exc:  # the worker died: read here instead
+            log.error("tag reader process failed (%s); reading in the scanner", exc)
+            worker.close()
+            self._started -= 1
+            return await asyncio.to_thread(read_files, self.host, files)
+        self._idle.append(worker)
+        return outcomes
 
     def warm_up(self) -> None:
         """Start the worker processes now, when a scan will surely read (a first scan, ``--full``)."""
-        if self.workers:
-            self._start_pool().submit(os.getpid)
+        while self._started < self.workers:
+            self._idle.append(self._start())
 
-    def _start_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(self.host.settings.model_dump_json(), self.host.dispatch.strict, *self.host.recipe))
-        return self._pool
+    def _start(self) -> _Worker:
+        self._started += 1
+        return _Worker(self.host)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        for worker in self._idle:
+            worker.close()
+        self._idle.clear()
+        self._started = 0
+
