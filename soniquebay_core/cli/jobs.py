@@ -16,6 +16,12 @@ STAGE = click.option("--stage", "stages", multiple=True, type=click.Choice(STAGE
                      help="only this stage (repeatable)")
 
 
+async def _run_now(runtime, ids: list[int], stages: tuple[str, ...]) -> tuple[int, list[dict]]:
+    """Urgent jobs for these tracks; in-process mode waits for them. Returns (jobs, stage summary)."""
+    jobs = await runtime.analyse_now(ids, stages or None) if ids else 0
+    return jobs, await show_stage_progress(runtime)
+
+
 def _print_summary(summary: list[dict]) -> None:
     for s in summary:
         click.echo(f"Stage {s['plugin']}.{s['stage']}: {s['done']} done, {s['pending']} pending, {s['failed']} failed")
@@ -52,8 +58,7 @@ def analyse(app: App, query: tuple[str, ...], stages: tuple[str, ...]) -> None:
     async def work(runtime):
         async with runtime.db.engine.connect() as conn:
             ids = [t["id"] async for t in track_query.tracks(conn, parsed)]
-        jobs = await runtime.analyse_now(ids, stages or None) if ids else 0
-        return ids, jobs, await show_stage_progress(runtime)
+        return ids, *await _run_now(runtime, ids, stages)
 
     ids, jobs, summary = app.run_runtime(work)
     click.echo(f"{len(ids)} tracks, {jobs} urgent jobs.")
@@ -145,8 +150,7 @@ def jobs_retry(app: App, track_ids: tuple[int, ...], plugin: str | None, stages:
             from ..pipeline.rq_backend import forget_failed
 
             forget_failed(runtime.redis)
-        jobs = await runtime.analyse_now(ids, stages or None) if ids else 0
-        return ids, jobs, await show_stage_progress(runtime)
+        return ids, *await _run_now(runtime, ids, stages)
 
     ids, jobs, summary = app.run_runtime(work)
     click.echo(f"Retrying {len(ids)} tracks in {jobs} jobs.")
