@@ -21,7 +21,7 @@ from helpers import install_entry_points, server_missing
 from sqlalchemy import func, select
 
 from soniquebay_core.config import Settings
-from soniquebay_core.models import TrackStage
+from soniquebay_core.models import Track, TrackStage
 from soniquebay_core.plugins import load_plugins
 from soniquebay_core.runtime import Runtime
 from soniquebay_core.stages import stage_summary
@@ -52,7 +52,7 @@ class Env:
     def __init__(self, tmp: Path, db_url: str, redis_url: str, plugins: dict[str, str], extra_config: str = ""):
         site = install_entry_points(tmp / "site", "sb-test-plugins", plugins)
         self.config = tmp / "config.toml"
-        self.config.write_text(f"[jobs]\nworker_heartbeat_s = 3\n{extra_config}")
+        self.config.write_text(f"{extra_config}\n[jobs]\nworker_heartbeat_s = 3\n")
         self.calls = tmp / "calls.log"
         self.vars = {"SONIQUEBAY_CONFIG": str(self.config), "SONIQUEBAY_DATA_DIR": str(tmp / "data"),
                      "SONIQUEBAY_DATABASE_URL": db_url, "SONIQUEBAY_REDIS_URL": redis_url,
@@ -304,3 +304,37 @@ async def test_redis_event_bus_crosses_processes(redis_url):
     assert received[0]["done"] == 3 and received[0]["id"] == 1 and received[0]["ts"] > 0
     await listener.close()
     await publisher.close()
+
+
+async def test_limits_hold_across_workers(tmp_path, db_url, redis_url, monkeypatch):
+    """On the pi profile a heavy plugin runs one call at a time in all workers together, and its
+    minimum interval between calls holds across workers too."""
+    from soniquebay_core.demo import make_demo_library
+
+    make_demo_library(tmp_path / "demo")
+    env = Env(tmp_path, db_url, redis_url, {"limited": "sb_limited"},
+              extra_config='profile = "pi"\nplugins = { limited = { enabled = true } }')
+    runtime = await env.runtime(monkeypatch)
+    try:
+        await runtime.scan([tmp_path / "demo"], sweep=False)
+        async with runtime.db.engine.connect() as conn:
+            ids = (await conn.execute(select(Track.id))).scalars().all()
+        for track_id in ids:  # one job per track, so that the two workers compete
+            await runtime.analyse_now([track_id])
+        # not --burst: with one heavy call allowed at a time, a burst worker would find the queue
+        # empty and leave; two long-running workers wait on the queue and take turns
+        workers = [env.worker(), env.worker()]
+        deadline = time.monotonic() + 120
+        while len(env.call_counts()) < len(ids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+            w.wait(timeout=30)
+        spans = sorted((float(a), float(b), pid) for _, _, pid, a, b in
+                       (line.split() for line in env.calls.read_text().splitlines()))
+        assert len(spans) == len(ids) and len({pid for *_, pid in spans}) == 2
+        for (start, end, _), (next_start, _, _) in zip(spans, spans[1:], strict=False):
+            assert next_start >= end - 0.005, "two heavy calls overlapped on the pi profile"
+            assert next_start - start >= 0.029, "calls closer than min_interval_ms"
+    finally:
+        await runtime.close()
