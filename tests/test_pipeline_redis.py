@@ -338,3 +338,24 @@ async def test_limits_hold_across_workers(tmp_path, db_url, redis_url, monkeypat
             assert next_start - start >= 0.029, "calls closer than min_interval_ms"
     finally:
         await runtime.close()
+
+
+async def test_worker_preloads_heavy_modules_once(tmp_path, db_url, redis_url, monkeypatch):
+    from soniquebay_core.demo import make_demo_library
+
+    make_demo_library(tmp_path / "demo")
+    env = Env(tmp_path, db_url, redis_url, {"preloading": "sb_preloading"})
+    runtime = await env.runtime(monkeypatch)
+    try:
+        await runtime.scan([tmp_path / "demo"], sweep=False)
+        async with runtime.db.engine.connect() as conn:
+            ids = (await conn.execute(select(Track.id))).scalars().all()
+        for track_id in ids:  # 23 jobs
+            await runtime.analyse_now([track_id])
+        finish(env.worker("--burst"))
+        lines = [line.split() for line in env.calls.read_text().splitlines()]
+        assert lines[0][:2] == ["import", "sb_heavy_lib"], "imported before the first job"
+        assert sum(1 for line in lines if line[0] == "import") == 1
+        assert sum(1 for line in lines if line[0] == "vectorize") == len(ids)
+    finally:
+        await runtime.close()
