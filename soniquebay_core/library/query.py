@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import SoniqueBayError
@@ -119,6 +119,28 @@ async def tracks(conn: AsyncConnection, query: Query, page: int = 500) -> AsyncI
         after = rows[-1].id
         for track in await _described(conn, rows):
             yield track
+
+
+SORTS = {"title": Track.title_key, "artist": Track.artist_key, "album": Album.title_key, "year": Track.year,
+         "added": Track.id, "duration": Track.duration, "bpm": Track.bpm}
+
+
+def order_by(sort: str, columns: dict):
+    """``"-year"`` → year descending; unknown keys are refused; ties broken by id."""
+    name = sort.lstrip("-")
+    if name not in columns:
+        raise QueryError(f"cannot sort by {name!r}; choose one of {', '.join(sorted(columns))}")
+    column = columns[name]
+    return column.desc() if sort.startswith("-") else column.asc()
+
+
+async def page(conn: AsyncConnection, query: Query, sort: str = "added", limit: int = 50,
+               offset: int = 0) -> tuple[int, list[dict]]:
+    """One page of matching tracks and how many match in all."""
+    base = statement(query)
+    total = (await conn.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    rows = (await conn.execute(base.order_by(order_by(sort, SORTS), Track.id).limit(limit).offset(offset))).all()
+    return total, await _described(conn, rows)
 
 
 async def tracks_by_id(conn: AsyncConnection, ids: list[int]) -> list[dict]:

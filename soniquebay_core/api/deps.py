@@ -1,0 +1,23 @@
+"""Dependencies routes declare: the process runtime and a database connection."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def get_conn(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIterator[AsyncConnection]:
+    async with runtime.db.engine.connect() as conn:
+        yield conn
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ConnDep = Annotated[AsyncConnection, Depends(get_conn)]

@@ -1,0 +1,139 @@
+"""Tracks, albums and artists: paginated lists with filters and sorting, and details.
+
+Track filters are the command line's query terms (``library/query.py``), so
+``?artist=björk&year_min=1995`` means what ``ls artist:björk year:1995..`` means.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from ..library import query as track_query
+from ..library.query import order_by
+from ..models import Album, AlbumArtist, Artist, Track, TrackArtist
+from ..text import fold
+from .deps import ConnDep
+
+router = APIRouter(prefix="/api", tags=["library"])
+
+Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+def _range(name: str, low: float | None, high: float | None) -> list[tuple[str, str]]:
+    if low is None and high is None:
+        return []
+    def text(v):
+        return "" if v is None else f"{v:g}"
+    return [(name, f"{text(low)}..{text(high)}")]
+
+
+@router.get("/tracks", response_model=Page)
+async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = None, album: str | None = None,
+                      albumartist: str | None = None, genre: str | None = None, key: str | None = None,
+                      format: str | None = None, year_min: int | None = None, year_max: int | None = None,
+                      bpm_min: float | None = None, bpm_max: float | None = None, sort: str = "added",
+                      limit: Limit = 50, offset: Offset = 0) -> Page:
+    """Tracks matching every filter given; ``q`` is free words (title, artist, album)."""
+    terms = [(name, value) for name, value in (("artist", artist), ("album", album), ("albumartist", albumartist),
+                                               ("genre", genre), ("key", key), ("format", format)) if value]
+    terms += _range("year", year_min, year_max) + _range("bpm", bpm_min, bpm_max)
+    query = track_query.Query(words=(q or "").split(), terms=terms)
+    total, items = await track_query.page(conn, query, sort, limit, offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/tracks/{track_id}")
+async def get_track(conn: ConnDep, track_id: int) -> dict:
+    found = await track_query.tracks_by_id(conn, [track_id])
+    if not found:
+        raise HTTPException(404, f"no track {track_id}")
+    return found[0]
+
+
+ALBUM_SORTS = {"title": Album.title_key, "year": Album.year, "added": Album.id, "artist": Album.albumartist}
+
+
+def _album_columns():
+    counts = select(Track.album_id, func.count().label("tracks"), func.sum(Track.duration).label("duration"))\
+        .where(Track.missing.is_(False)).group_by(Track.album_id).subquery()
+    return counts, select(Album.id, Album.title, Album.albumartist, Album.year, Album.date, Album.compilation,
+                          Album.disc_total, Album.mb_albumid, Album.cover_id, counts.c.tracks,
+                          counts.c.duration).join(counts, counts.c.album_id == Album.id)
+
+
+@router.get("/albums", response_model=Page)
+async def list_albums(conn: ConnDep, q: str | None = None, artist: str | None = None, year_min: int | None = None,
+                      year_max: int | None = None, sort: str = "title", limit: Limit = 50,
+                      offset: Offset = 0) -> Page:
+    _, query = _album_columns()
+    if q:
+        query = query.where(Album.title_key.contains(fold(q), autoescape=True))
+    if artist:
+        query = query.where(select(AlbumArtist.album_id).join(Artist, Artist.id == AlbumArtist.artist_id).where(
+            AlbumArtist.album_id == Album.id, Artist.name_key.contains(fold(artist), autoescape=True)).exists())
+    if year_min is not None:
+        query = query.where(Album.year >= year_min)
+    if year_max is not None:
+        query = query.where(Album.year <= year_max)
+    total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await conn.execute(query.order_by(order_by(sort, ALBUM_SORTS), Album.id).limit(limit).offset(offset))
+    return Page(items=[dict(r._mapping) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/albums/{album_id}")
+async def get_album(conn: ConnDep, album_id: int) -> dict:
+    _, query = _album_columns()
+    row = (await conn.execute(query.where(Album.id == album_id))).first()
+    if row is None:
+        raise HTTPException(404, f"no album {album_id}")
+    ids = (await conn.execute(select(Track.id).where(Track.album_id == album_id, Track.missing.is_(False))
+                              .order_by(Track.disc_number, Track.track_number, Track.title_key))).scalars().all()
+    by_id = {t["id"]: t for t in await track_query.tracks_by_id(conn, list(ids))}
+    return {**dict(row._mapping), "tracks": [by_id[i] for i in ids]}
+
+
+ARTIST_SORTS = {"name": Artist.name_key, "added": Artist.id, "tracks": "tracks"}
+
+
+def _artist_columns():
+    counts = select(TrackArtist.artist_id, func.count(func.distinct(TrackArtist.track_id)).label("tracks"))\
+        .group_by(TrackArtist.artist_id).subquery()
+    tracks = func.coalesce(counts.c.tracks, 0).label("tracks")
+    return tracks, select(Artist.id, Artist.name, Artist.sort_name, Artist.mbid, tracks)\
+        .outerjoin(counts, counts.c.artist_id == Artist.id)
+
+
+@router.get("/artists", response_model=Page)
+async def list_artists(conn: ConnDep, q: str | None = None, sort: str = "name", limit: Limit = 50,
+                       offset: Offset = 0) -> Page:
+    tracks, query = _artist_columns()
+    if q:
+        query = query.where(Artist.name_key.contains(fold(q), autoescape=True))
+    total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    sorts = {**ARTIST_SORTS, "tracks": tracks}
+    rows = await conn.execute(query.order_by(order_by(sort, sorts), Artist.id).limit(limit).offset(offset))
+    return Page(items=[dict(r._mapping) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/artists/{artist_id}")
+async def get_artist(conn: ConnDep, artist_id: int) -> dict:
+    _, query = _artist_columns()
+    row = (await conn.execute(query.where(Artist.id == artist_id))).first()
+    if row is None:
+        raise HTTPException(404, f"no artist {artist_id}")
+    _, albums = _album_columns()
+    albums = albums.where(select(AlbumArtist.album_id).where(AlbumArtist.album_id == Album.id,
+                                                             AlbumArtist.artist_id == artist_id).exists())
+    rows = await conn.execute(albums.order_by(Album.year, Album.title_key))
+    return {**dict(row._mapping), "albums": [dict(r._mapping) for r in rows]}

@@ -1,0 +1,20 @@
+"""``soniquebay serve``: the REST API (and, later, the web interface) in one process."""
+from __future__ import annotations
+
+import click
+
+from .app import App, cli
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on; 0.0.0.0 exposes the library to your network (a deliberate choice)")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_obj
+def serve(app: App, host: str, port: int) -> None:
+    """Serve the API; without Redis, the pipeline's stages and periodic sweeps run here too."""
+    import uvicorn
+
+    from ..api.app import create_app
+
+    uvicorn.run(create_app(app.settings, app.host), host=host, port=port, log_level="warning")
