@@ -49,6 +49,11 @@ class JobsSettings(_Section):
     worker_heartbeat_s: int = Field(15, ge=2, description="a worker silent this long is dead; its job runs again")
 
 
+class ApiSettings(_Section):
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a "
+                                                                      "browser; empty: CORS off")
+
+
 class Settings(_Section):
     profile: Profile = "desktop"
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP)))
@@ -57,6 +62,7 @@ class Settings(_Section):
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     config_file: Path | None = Field(None, description="the file these settings came from, if any")
 

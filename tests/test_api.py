@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -11,19 +12,33 @@ from pathlib import Path
 import httpx
 import pytest
 
+from soniquebay_core import auth
 from soniquebay_core.api.app import create_app
 
 
 @pytest.fixture
-async def api(settings, library):
-    """A client for an app whose library holds the generated library, scanned through the API's runtime."""
+async def app_and_tokens(settings, library):
+    """An app whose library holds the generated library, with an admin and a reader token."""
     root, manifest = library
     app = create_app(settings, periodic_sweeps=False)
     async with app.router.lifespan_context(app):
-        await app.state.runtime.scan([root])
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client, root, manifest
+        runtime = app.state.runtime
+        await runtime.scan([root])
+        async with runtime.db.engine.begin() as conn:
+            admin = await auth.add_user(conn, "ada", "correct horse", "admin")
+            reader = await auth.add_user(conn, "rex", "battery staple", "reader")
+            tokens = {"admin": await auth.issue_token(conn, admin, "tests"),
+                      "reader": await auth.issue_token(conn, reader, "tests")}
+        yield app, tokens, root, manifest
+
+
+@pytest.fixture
+async def api(app_and_tokens):
+    """A client signed in as the admin."""
+    app, tokens, root, manifest = app_and_tokens
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                 headers={"Authorization": f"Bearer {tokens['admin']}"}) as client:
+        yield client, root, manifest
 
 
 async def test_tracks_paginate_filter_and_sort(api):
@@ -151,7 +166,8 @@ def test_serve_command_answers_http(tmp_path, db_url):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "SONIQUEBAY_DATA_DIR": str(tmp_path / "data"), "SONIQUEBAY_DATABASE_URL": db_url,
-           "SONIQUEBAY_CONFIG": str(tmp_path / "none.toml")}
+           "SONIQUEBAY_CONFIG": str(tmp_path / "none.toml"), "SONIQUEBAY_ADMIN_USER": "root",
+           "SONIQUEBAY_ADMIN_PASSWORD": "first-admin-pw"}
     (tmp_path / "none.toml").write_text("")
     env.pop("SONIQUEBAY_REDIS_URL", None)
     server = subprocess.Popen([str(Path(sys.executable).parent / "soniquebay"), "serve", "--port", str(port)],
@@ -164,6 +180,68 @@ def test_serve_command_answers_http(tmp_path, db_url):
             except httpx.TransportError:
                 time.sleep(0.05)
         assert response.status_code == 200 and response.json()["status"] == "ok"
+        login = httpx.post(f"http://127.0.0.1:{port}/api/auth/login",
+                           json={"name": "root", "password": "first-admin-pw"})
+        assert login.status_code == 200 and login.json()["role"] == "admin"  # created from the environment
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+async def test_auth_tokens_roles_sessions_and_throttle(app_and_tokens):
+    app, tokens, root, _ = app_and_tokens
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as anonymous:
+        denied = await anonymous.get("/api/tracks")
+        assert denied.status_code == 401 and "authentication required" in denied.json()["error"]["message"]
+        assert (await anonymous.get("/api/tracks", headers={"Authorization": "Bearer sb_nope"})).status_code == 401
+        assert (await anonymous.get("/api/health")).status_code == 200  # monitors need no token
+
+        wrong = await anonymous.post("/api/auth/login", json={"name": "ada", "password": "wrong"})
+        assert wrong.status_code == 401
+        ok = await anonymous.post("/api/auth/login", json={"name": "ada", "password": "correct horse"})
+        assert ok.status_code == 200 and "sb_session" in ok.cookies
+        me = await anonymous.get("/api/auth/me")  # the cookie jar now holds the session
+        assert me.json()["name"] == "ada" and me.json()["role"] == "admin"
+        assert (await anonymous.get("/api/tracks", params={"limit": 1})).status_code == 200
+        await anonymous.post("/api/auth/logout")
+        anonymous.cookies.clear()
+        assert (await anonymous.get("/api/auth/me")).status_code == 401
+
+        for _ in range(5):
+            await anonymous.post("/api/auth/login", json={"name": "rex", "password": "guess"})
+        throttled = await anonymous.post("/api/auth/login", json={"name": "rex", "password": "battery staple"})
+        assert throttled.status_code == 429
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://test",
+                                 headers={"Authorization": f"Bearer {tokens['reader']}"}) as reader:
+        assert (await reader.get("/api/tracks", params={"limit": 1})).status_code == 200
+        forbidden = await reader.post("/api/scans", json={})
+        assert forbidden.status_code == 403 and "admin" in forbidden.json()["error"]["message"]
+        created = (await reader.post("/api/tokens", json={"name": "my script"})).json()
+        assert created["token"].startswith("sb_")
+        mine = (await reader.get("/api/tokens")).json()
+        assert {t["name"] for t in mine} == {"tests", "my script"}  # a reader sees only their own
+        new_id = next(t["id"] for t in mine if t["name"] == "my script")
+        assert (await reader.delete(f"/api/tokens/{new_id}")).status_code == 200
+        gone = await reader.get("/api/tracks", headers={"Authorization": f"Bearer {created['token']}"})
+        assert gone.status_code == 401
+
+
+def test_first_admin_and_tokens_from_the_command_line(tmp_path, db_url):
+    env = {**os.environ, "SONIQUEBAY_DATA_DIR": str(tmp_path / "data"), "SONIQUEBAY_DATABASE_URL": db_url,
+           "SONIQUEBAY_CONFIG": str(tmp_path / "none.toml")}
+    (tmp_path / "none.toml").write_text("")
+    sb = str(Path(sys.executable).parent / "soniquebay")
+    added = subprocess.run([sb, "user", "add", "ada", "--role", "admin", "--password-stdin"], input="s3cret-pass\n",
+                           env=env, capture_output=True, text=True)
+    assert added.returncode == 0, added.stderr
+    short = subprocess.run([sb, "user", "add", "bob", "--password-stdin"], input="short\n", env=env,
+                           capture_output=True, text=True)
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    token = subprocess.run([sb, "token", "create", "backup-script", "--user", "ada"], env=env, capture_output=True,
+                           text=True).stdout.strip()
+    assert token.startswith("sb_")
+    listed = subprocess.run([sb, "token", "list", "--format", "json"], env=env, capture_output=True, text=True)
+    assert [t["name"] for t in json.loads(listed.stdout)] == ["backup-script"]
+    assert token not in listed.stdout  # only hashes are kept

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from .. import auth
 from ..config import Settings
 from ..errors import DatabaseUnavailable, SoniqueBayError
 from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
-from . import health, library, scans, stream
+from . import accounts, health, library, scans, stream
+from .security import LoginThrottle, current_user
 
 log = logging.getLogger("soniquebay.api")
 
@@ -23,14 +26,27 @@ def error(status: int, message: str, **extra) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message, **extra}}, status_code=status)
 
 
+async def _first_admin(runtime: Runtime) -> None:
+    """On a first start, SONIQUEBAY_ADMIN_USER / SONIQUEBAY_ADMIN_PASSWORD create the admin."""
+    name, password = os.environ.get("SONIQUEBAY_ADMIN_USER"), os.environ.get("SONIQUEBAY_ADMIN_PASSWORD")
+    if not (name and password):
+        return
+    async with runtime.db.engine.begin() as conn:
+        if await auth.count_users(conn) == 0:
+            await auth.add_user(conn, name, password, "admin")
+            log.warning("created the first admin, %s, from the environment", name)
+
+
 def create_app(settings: Settings, host: PluginHost | None = None, periodic_sweeps: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = await Runtime.open(settings, host or load_plugins(settings))
+        await _first_admin(runtime)
         if periodic_sweeps and runtime.embedded:
             runtime.start_periodic_sweeps()
         app.state.runtime = runtime
         app.state.scans = {}
+        app.state.login_throttle = LoginThrottle()
         try:
             yield
         finally:
@@ -40,8 +56,16 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
 
     app = FastAPI(title="SoniqueBay", version="0.1.0", lifespan=lifespan,
                   description="Your music library: browse, stream, scan, automate.")
-    for module in (library, stream, scans, health):
-        app.include_router(module.router)
+    signed_in = [Depends(current_user)]
+    for module in (library, stream, scans):
+        app.include_router(module.router, dependencies=signed_in)
+    app.include_router(accounts.router)
+    app.include_router(health.router)
+    if settings.api.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_credentials=True,
+                           allow_methods=["*"], allow_headers=["*"])
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..models import Root, Scan
 from .deps import ConnDep, RuntimeDep
+from .security import AdminDep
 
 router = APIRouter(prefix="/api/scans", tags=["scans"])
 
@@ -27,7 +28,8 @@ def _scan_json(row) -> dict:
 
 
 @router.post("", status_code=202)
-async def start_scan(request: Request, runtime: RuntimeDep, conn: ConnDep, body: ScanRequest | None = None) -> dict:
+async def start_scan(request: Request, runtime: RuntimeDep, conn: ConnDep, _: AdminDep,
+                     body: ScanRequest | None = None) -> dict:
     """Start a scan; answers at once with a task id to follow (``GET /api/scans/tasks/{id}``)."""
     body = body or ScanRequest()
     roots = (await conn.execute(select(Root.path))).scalars().all()
@@ -60,7 +62,7 @@ async def scan_task(request: Request, task_id: str) -> dict:
 
 
 @router.delete("/tasks/{task_id}", status_code=202)
-async def cancel_scan(request: Request, task_id: str) -> dict:
+async def cancel_scan(request: Request, task_id: str, _: AdminDep) -> dict:
     task: asyncio.Task | None = request.app.state.scans.get(task_id)
     if task is None:
         raise HTTPException(404, f"no scan task {task_id}")

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import SoniqueBayError
-from . import admin, jobs, library, serve  # noqa: F401  (registers the commands)
+from . import accounts, admin, jobs, library, serve  # noqa: F401  (registers the commands)
 from .app import App, cli
 
 

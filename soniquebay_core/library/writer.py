@@ -26,6 +26,7 @@ from ..models import (
     TrackStage,
 )
 from ..scanner.walk import FileStat
+from ..search import search_text
 from ..text import fold
 from .rows import Credit, TrackRow
 
@@ -143,7 +144,9 @@ async def write_tracks(conn: AsyncConnection, rows: list[TrackRow]) -> dict[str,
     stmt = insert_for(conn, TRACKS)
     stmt = stmt.on_conflict_do_update(index_elements=["path"],
                                       set_={c: stmt.excluded[c] for c in _TRACK_REFRESH})
-    values = [{**r.track, "album_id": album_ids[r.album.album_key]} for r in rows]
+    values = [{**r.track, "album_id": album_ids[r.album.album_key],
+               "search_text": search_text(r.track["title"], r.track["artist"], r.album.title, r.album.albumartist,
+                                          lists=(r.genres,))} for r in rows]
     # executemany, then one select: RETURNING on an upsert makes SQLAlchemy send one row per statement
     await conn.execute(stmt, values)
     track_ids: dict[str, int] = {}

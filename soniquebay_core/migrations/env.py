@@ -8,12 +8,18 @@ import os
 from alembic import context
 
 from soniquebay_core.models import Base
+from soniquebay_core.search import EXTERNAL_NAMES
 
 target_metadata = Base.metadata
 
 
+def _ours(name, type_, parent_names) -> bool:
+    """Full-text search objects are made by hand (search.py); autogenerate leaves them alone."""
+    return not (name or "").startswith(tuple(EXTERNAL_NAMES))
+
+
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
+    context.configure(connection=connection, target_metadata=target_metadata, include_name=_ours,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..library.writer import ids_by_key, insert_for
 from ..models import Album, Cover, Genre, Tag, Track, TrackEmbedding, TrackGenre, TrackStage, TrackTag
 from ..schemas import CoverCandidate, Embedding, TrackPatch
+from ..search import refresh_search_text
 from ..stages import ALBUM_STAGES
 from ..text import fold
 
@@ -74,6 +75,8 @@ async def _apply_patch(conn: AsyncConnection, plugin: str, track_id: int, patch:
     if patch.tags is not None:
         await _replace_links(conn, TrackTag, Tag, "tag_id", plugin, track_id,
                              [(t.name, {"weight": t.weight}) for t in patch.tags])
+    if patch.genres is not None or patch.tags is not None:
+        await refresh_search_text(conn, [track_id])
 
 
 async def _replace_links(conn, link, entity, column: str, plugin: str, track_id: int,

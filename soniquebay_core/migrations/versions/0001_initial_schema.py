@@ -1,14 +1,15 @@
-"""Initial schema: library (roots, artists, albums, tracks, genres, tags, covers, embeddings), stage state, scans, settings.
+"""Initial schema: library, stage state, scans, settings, users and tokens, playlists, play queues, search.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 21:18:51.658438
+Create Date: 2026-11-21 22:06:16.847758
 
 """
 from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
+from soniquebay_core.search import search_index_ddl, search_index_drop
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -97,6 +98,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tags')),
     sa.UniqueConstraint('name_key', name=op.f('uq_tags_name_key'))
     )
+    op.create_table('users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('password_hash', sa.Text(), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('name', name=op.f('uq_users_name'))
+    )
     op.create_table('albums',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('album_key', sa.Text(), nullable=False),
@@ -122,6 +132,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_albums_mb_albumid'), ['mb_albumid'], unique=False)
         batch_op.create_index(batch_op.f('ix_albums_title_key'), ['title_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_albums_year'), ['year'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('added_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
+    op.create_table('playlists',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_playlists_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_playlists'))
+    )
+    with op.batch_alter_table('playlists', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_playlists_user_id'), ['user_id'], unique=False)
 
     op.create_table('album_artists',
     sa.Column('album_id', sa.Integer(), nullable=False),
@@ -173,6 +211,7 @@ def upgrade() -> None:
     sa.Column('bpm', sa.Float(), nullable=True),
     sa.Column('key', sa.String(length=16), nullable=True),
     sa.Column('features', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('search_text', sa.Text(), server_default='', nullable=False),
     sa.Column('added_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['album_id'], ['albums.id'], name=op.f('fk_tracks_album_id_albums'), ondelete='SET NULL'),
@@ -184,6 +223,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tracks_album_id'), ['album_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tracks_folder'), ['folder'], unique=False)
         batch_op.create_index(batch_op.f('ix_tracks_year'), ['year'], unique=False)
+
+    op.create_table('play_queue',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('track_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['track_id'], ['tracks.id'], name=op.f('fk_play_queue_track_id_tracks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_play_queue_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'position', name=op.f('pk_play_queue'))
+    )
+    with op.batch_alter_table('play_queue', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_play_queue_track_id'), ['track_id'], unique=False)
+
+    op.create_table('playlist_tracks',
+    sa.Column('playlist_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('track_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['playlist_id'], ['playlists.id'], name=op.f('fk_playlist_tracks_playlist_id_playlists'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['track_id'], ['tracks.id'], name=op.f('fk_playlist_tracks_track_id_tracks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('playlist_id', 'position', name=op.f('pk_playlist_tracks'))
+    )
+    with op.batch_alter_table('playlist_tracks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_playlist_tracks_track_id'), ['track_id'], unique=False)
 
     op.create_table('plugin_errors',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -262,9 +323,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_track_tags_tag_id'), ['tag_id'], unique=False)
 
 
+    for statement in search_index_ddl(op.get_bind().dialect.name):
+        op.execute(statement)
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    for statement in search_index_drop(op.get_bind().dialect.name):
+        op.execute(statement)
     with op.batch_alter_table('track_tags', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_track_tags_tag_id'))
 
@@ -286,6 +352,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_plugin_errors_plugin'))
 
     op.drop_table('plugin_errors')
+    with op.batch_alter_table('playlist_tracks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_playlist_tracks_track_id'))
+
+    op.drop_table('playlist_tracks')
+    with op.batch_alter_table('play_queue', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_play_queue_track_id'))
+
+    op.drop_table('play_queue')
     with op.batch_alter_table('tracks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tracks_year'))
         batch_op.drop_index(batch_op.f('ix_tracks_folder'))
@@ -296,12 +370,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_album_artists_artist_id'))
 
     op.drop_table('album_artists')
+    with op.batch_alter_table('playlists', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_playlists_user_id'))
+
+    op.drop_table('playlists')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('albums', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_albums_year'))
         batch_op.drop_index(batch_op.f('ix_albums_title_key'))
         batch_op.drop_index(batch_op.f('ix_albums_mb_albumid'))
 
     op.drop_table('albums')
+    op.drop_table('users')
     op.drop_table('tags')
     with op.batch_alter_table('skipped_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_skipped_files_folder'))

@@ -1,0 +1,66 @@
+"""Who is calling: a bearer token (scripts) or a session cookie (the web interface).
+
+Every route except health and login requires a user; ``AdminDep`` routes
+(scans, settings, plugins, deletes, batch writes) require the admin role.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from ..auth import Principal, count_users, principal_for
+from .deps import ConnDep
+
+SESSION_COOKIE = "sb_session"
+
+
+async def current_user(request: Request, conn: ConnDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    if token:
+        principal = await principal_for(conn, token)
+        await conn.commit()  # last_used_at
+        if principal is not None:
+            return principal
+        raise HTTPException(401, "invalid or expired token")
+    if await count_users(conn) == 0:
+        raise HTTPException(401, "no user exists yet: create the first admin with "
+                                 "`soniquebay user add NAME --role admin --password-stdin`")
+    raise HTTPException(401, "authentication required: send 'Authorization: Bearer <token>' or log in")
+
+
+async def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    if not user.admin:
+        raise HTTPException(403, "this needs the admin role")
+    return user
+
+
+UserDep = Annotated[Principal, Depends(current_user)]
+AdminDep = Annotated[Principal, Depends(admin_user)]
+
+
+class LoginThrottle:
+    """At most ``attempts`` failed logins per client and name within ``window`` seconds."""
+
+    def __init__(self, attempts: int = 5, window: float = 60.0):
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        failures = self._failures[key]
+        while failures and failures[0] < time.monotonic() - self.window:
+            failures.popleft()
+        return failures
+
+    def check(self, client: str, name: str) -> None:
+        failures = self._recent((client, name))
+        if len(failures) >= self.attempts:
+            wait = int(failures[0] + self.window - time.monotonic()) + 1
+            raise HTTPException(429, f"too many failed logins; try again in {wait} s")
+
+    def failed(self, client: str, name: str) -> None:
+        self._recent((client, name)).append(time.monotonic())
