@@ -10,35 +10,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
-
-from soniquebay_core import auth
-from soniquebay_core.api.app import create_app
-
-
-@pytest.fixture
-async def app_and_tokens(settings, library):
-    """An app whose library holds the generated library, with an admin and a reader token."""
-    root, manifest = library
-    app = create_app(settings, periodic_sweeps=False)
-    async with app.router.lifespan_context(app):
-        runtime = app.state.runtime
-        await runtime.scan([root])
-        async with runtime.db.engine.begin() as conn:
-            admin = await auth.add_user(conn, "ada", "correct horse", "admin")
-            reader = await auth.add_user(conn, "rex", "battery staple", "reader")
-            tokens = {"admin": await auth.issue_token(conn, admin, "tests"),
-                      "reader": await auth.issue_token(conn, reader, "tests")}
-        yield app, tokens, root, manifest
-
-
-@pytest.fixture
-async def api(app_and_tokens):
-    """A client signed in as the admin."""
-    app, tokens, root, manifest = app_and_tokens
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
-                                 headers={"Authorization": f"Bearer {tokens['admin']}"}) as client:
-        yield client, root, manifest
 
 
 async def test_tracks_paginate_filter_and_sort(api):
