@@ -89,6 +89,18 @@ def vectorize(track: TrackSnapshot, config: dict) -> Embedding | None:
     """
 
 
+@hookspec(firstresult=True)
+def search_tracks(query: str, limit: int, config: dict) -> list[int] | None:
+    """The vector half of hybrid search: track ids that match ``query`` by meaning, best first.
+
+    Called in: the API process, for each search, through the core's loop (an
+    ``async def`` is not allowed here: answer from an in-memory or database
+    index, quickly). The core fuses this ranking with the full-text one
+    (reciprocal-rank fusion) and applies the request's filters. ``None``: this
+    plugin has no opinion (the next one is asked; none means full-text only).
+    """
+
+
 @hookspec
 def register_commands(cli: click.Group, config: dict) -> None:
     """Add sub-commands to the ``soniquebay`` command line.

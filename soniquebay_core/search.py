@@ -95,3 +95,12 @@ async def refresh_search_text(conn: AsyncConnection, track_ids: list[int]) -> No
     for track_id, title, artist, album, albumartist in rows.all():
         await conn.execute(update(Track).where(Track.id == track_id).values(
             search_text=search_text(title, artist, album, albumartist, lists=(extra[track_id],))))
+
+
+def fuse(*rankings: list[int], k: int = 60) -> list[int]:
+    """Reciprocal-rank fusion: ids ranked well in several lists come first."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for position, track_id in enumerate(ranking):
+            scores[track_id] = scores.get(track_id, 0.0) + 1.0 / (k + position + 1)
+    return sorted(scores, key=lambda t: (-scores[t], t))

@@ -30,7 +30,7 @@ class Page(BaseModel):
     offset: int
 
 
-def _range(name: str, low: float | None, high: float | None) -> list[tuple[str, str]]:
+def range_term(name: str, low: float | None, high: float | None) -> list[tuple[str, str]]:
     if low is None and high is None:
         return []
     def text(v):
@@ -47,7 +47,7 @@ async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = 
     """Tracks matching every filter given; ``q`` is free words (title, artist, album)."""
     terms = [(name, value) for name, value in (("artist", artist), ("album", album), ("albumartist", albumartist),
                                                ("genre", genre), ("key", key), ("format", format)) if value]
-    terms += _range("year", year_min, year_max) + _range("bpm", bpm_min, bpm_max)
+    terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
     query = track_query.Query(words=(q or "").split(), terms=terms)
     total, items = await track_query.page(conn, query, sort, limit, offset)
     return Page(items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,103 @@
+"""Search: ranked, accent-insensitive, prefix-aware, with facets and the tracks' filters.
+
+``GET /api/search?q=…`` ranks tracks by full-text relevance (``search.py``);
+when a plugin answers ``search_tracks`` (the vector half), the two rankings
+are fused. Filters narrow the ranked set and facets count what is left.
+``GET /api/search/suggest?q=…`` is the typeahead: a few artists, albums and
+tracks whose words start with what was typed.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import case, func, select
+
+from .. import search
+from ..library import query as track_query
+from ..models import Album, Artist, Genre, Track, TrackGenre
+from ..text import fold
+from .deps import ConnDep, RuntimeDep
+from .library import range_term
+
+router = APIRouter(prefix="/api/search", tags=["search"])
+
+CANDIDATES = 1000  # ranked ids considered before filters and paging
+FACET_SIZE = 10
+
+
+async def _ranking(conn, runtime, q: str) -> list[int]:
+    ranked = search.ranked_ids(conn.dialect.name, q)
+    if ranked is None:
+        return []
+    ranked = ranked.subquery()
+    full_text = (await conn.execute(select(ranked.c.id).order_by(ranked.c.rank, ranked.c.id)
+                                    .limit(CANDIDATES))).scalars().all()
+    answer = runtime.host.dispatch.call_first("search_tracks", query=q, limit=CANDIDATES,
+                                              on_error=lambda plugin, hook, exc: None)
+    return search.fuse(list(full_text), answer[1]) if answer else list(full_text)
+
+
+@router.get("")
+async def search_library(conn: ConnDep, runtime: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=200)],
+                         artist: str | None = None, album: str | None = None, genre: str | None = None,
+                         key: str | None = None, format: str | None = None, year_min: int | None = None,
+                         year_max: int | None = None, bpm_min: float | None = None, bpm_max: float | None = None,
+                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                         offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    ranking = await _ranking(conn, runtime, q)
+    terms = [(n, v) for n, v in (("artist", artist), ("album", album), ("genre", genre), ("key", key),
+                                 ("format", format)) if v]
+    terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
+    matched = track_query.statement(track_query.Query(terms=terms)).where(Track.id.in_(ranking))
+    matched_ids = set((await conn.execute(matched.with_only_columns(Track.id))).scalars().all())
+    ordered = [t for t in ranking if t in matched_ids]
+    page = ordered[offset:offset + limit]
+    by_id = {t["id"]: t for t in await track_query.tracks_by_id(conn, page)}
+    return {"query": q, "total": len(ordered), "limit": limit, "offset": offset,
+            "items": [by_id[t] for t in page if t in by_id],
+            "facets": await _facets(conn, list(matched_ids)) if matched_ids else {}}
+
+
+async def _facets(conn, ids: list[int]) -> dict[str, list[dict]]:
+    async def count(column, *joins, label: str = "value"):
+        query = select(column.label(label), func.count(func.distinct(Track.id)).label("count")).select_from(Track)
+        for target, on in joins:
+            query = query.join(target, on)
+        query = query.where(Track.id.in_(ids), column.is_not(None)).group_by(column)\
+            .order_by(func.count(func.distinct(Track.id)).desc(), column).limit(FACET_SIZE)
+        return [dict(r._mapping) for r in await conn.execute(query)]
+
+    decade = (Track.year - Track.year % 10)
+    return {
+        "genre": await count(Genre.name, (TrackGenre, TrackGenre.track_id == Track.id),
+                             (Genre, Genre.id == TrackGenre.genre_id)),
+        "decade": await count(decade),
+        "artist": await count(Track.artist),
+        "format": await count(Track.format),
+    }
+
+
+@router.get("/suggest")
+async def suggest(conn: ConnDep, runtime: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=100)],
+                  limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict:
+    folded = fold(q)
+    starts = folded + "%"
+    words = f"% {folded}%"
+
+    def best(column):  # names starting with the text first, then names with a word starting with it
+        return case((column.like(starts), 0), else_=1)
+
+    artists = await conn.execute(select(Artist.id, Artist.name).where(
+        Artist.name_key.like(starts) | Artist.name_key.like(words)).order_by(best(Artist.name_key),
+                                                                             func.length(Artist.name), Artist.id)
+        .limit(limit))
+    albums = await conn.execute(select(Album.id, Album.title, Album.albumartist, Album.year, Album.cover_id).where(
+        Album.title_key.like(starts) | Album.title_key.like(words)).order_by(best(Album.title_key),
+                                                                             func.length(Album.title), Album.id)
+        .limit(limit))
+    ranking = (await _ranking(conn, runtime, q))[:limit]
+    tracks = {t["id"]: t for t in await track_query.tracks_by_id(conn, ranking)}
+    return {"query": q, "artists": [dict(r._mapping) for r in artists], "albums": [dict(r._mapping) for r in albums],
+            "tracks": [{k: tracks[t][k] for k in ("id", "title", "artist", "album", "album_id", "duration")}
+                       for t in ranking if t in tracks]}
