@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import auth
-from .deps import ConnDep
+from .deps import ConnDep, DbId
 from .security import SESSION_COOKIE, UserDep
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -71,7 +71,7 @@ async def create_token(conn: ConnDep, user: UserDep, body: TokenRequest) -> dict
 
 
 @router.delete("/tokens/{token_id}")
-async def revoke(conn: ConnDep, user: UserDep, token_id: int) -> dict:
+async def revoke(conn: ConnDep, user: UserDep, token_id: DbId) -> dict:
     if not await auth.revoke_token(conn, token_id, None if user.admin else user.user_id):
         raise HTTPException(404, f"no token {token_id}")
     await conn.commit()

@@ -16,7 +16,7 @@ from ..config import Settings
 from ..errors import DatabaseUnavailable, SoniqueBayError
 from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
-from . import accounts, covers, health, library, playlists, scans, search, stream
+from . import accounts, covers, events, health, library, playlists, scans, search, stream
 from .security import LoginThrottle, current_user
 
 log = logging.getLogger("soniquebay.api")
@@ -47,9 +47,12 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
         app.state.runtime = runtime
         app.state.scans = {}
         app.state.login_throttle = LoginThrottle()
+        app.state.events = events.EventHub(runtime.events)
+        app.state.events.start()
         try:
             yield
         finally:
+            await app.state.events.stop()
             for task in app.state.scans.values():
                 task.cancel()
             await runtime.close()
@@ -59,6 +62,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
     signed_in = [Depends(current_user)]
     for module in (library, search, stream, scans, covers, playlists):
         app.include_router(module.router, dependencies=signed_in)
+    app.include_router(events.router)  # signs in per route: a WebSocket cannot send headers
     app.include_router(accounts.router)
     app.include_router(health.router)
     if settings.api.cors_origins:

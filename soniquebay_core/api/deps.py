@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..runtime import Runtime
@@ -20,4 +20,7 @@ async def get_conn(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AsyncIt
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+# "function" scope: the connection goes back to the pool when the route returns, not after a
+# streamed body (a song, an album ZIP) has been sent
+ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
+DbId = Annotated[int, Path(ge=1, le=2_147_483_647, description="an id (a 32-bit integer on every backend)")]

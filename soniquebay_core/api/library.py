@@ -15,7 +15,7 @@ from ..library import query as track_query
 from ..library.query import order_by
 from ..models import Album, AlbumArtist, Artist, Track, TrackArtist
 from ..text import fold
-from .deps import ConnDep
+from .deps import ConnDep, DbId
 
 router = APIRouter(prefix="/api", tags=["library"])
 
@@ -54,7 +54,7 @@ async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = 
 
 
 @router.get("/tracks/{track_id}")
-async def get_track(conn: ConnDep, track_id: int) -> dict:
+async def get_track(conn: ConnDep, track_id: DbId) -> dict:
     found = await track_query.tracks_by_id(conn, [track_id])
     if not found:
         raise HTTPException(404, f"no track {track_id}")
@@ -92,7 +92,7 @@ async def list_albums(conn: ConnDep, q: str | None = None, artist: str | None = 
 
 
 @router.get("/albums/{album_id}")
-async def get_album(conn: ConnDep, album_id: int) -> dict:
+async def get_album(conn: ConnDep, album_id: DbId) -> dict:
     _, query = _album_columns()
     row = (await conn.execute(query.where(Album.id == album_id))).first()
     if row is None:
@@ -127,7 +127,7 @@ async def list_artists(conn: ConnDep, q: str | None = None, sort: str = "name", 
 
 
 @router.get("/artists/{artist_id}")
-async def get_artist(conn: ConnDep, artist_id: int) -> dict:
+async def get_artist(conn: ConnDep, artist_id: DbId) -> dict:
     _, query = _artist_columns()
     row = (await conn.execute(query.where(Artist.id == artist_id))).first()
     if row is None:

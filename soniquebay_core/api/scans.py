@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from ..models import Root, Scan
-from .deps import ConnDep, RuntimeDep
+from .deps import ConnDep, DbId, RuntimeDep
 from .security import AdminDep
 
 router = APIRouter(prefix="/api/scans", tags=["scans"])
@@ -77,7 +77,7 @@ async def list_scans(conn: ConnDep, limit: int = 20) -> list[dict]:
 
 
 @router.get("/{scan_id}")
-async def get_scan(conn: ConnDep, scan_id: int) -> dict:
+async def get_scan(conn: ConnDep, scan_id: DbId) -> dict:
     row = (await conn.execute(select(Scan.__table__).where(Scan.id == scan_id))).first()
     if row is None:
         raise HTTPException(404, f"no scan {scan_id}")

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 
 from ..models import Root, Track
-from .deps import ConnDep
+from .deps import ConnDep, DbId
 
 router = APIRouter(prefix="/api", tags=["streaming"])
 
@@ -27,7 +27,8 @@ MEDIA_TYPES = {
 }
 
 
-def _inside(path: str, roots: list[str]) -> bool:
+def inside_library(path: str, roots: list[str]) -> bool:
+    """``path`` is inside one of ``roots`` once symlinks are resolved."""
     real = os.path.realpath(path)
     return any(real == root or real.startswith(root.rstrip("/") + "/")
                for root in (os.path.realpath(r) for r in roots))
@@ -35,12 +36,12 @@ def _inside(path: str, roots: list[str]) -> bool:
 
 @router.get("/tracks/{track_id}/stream", response_class=FileResponse,
             responses={206: {"description": "the requested byte range"}, 404: {}})
-async def stream(request: Request, conn: ConnDep, track_id: int, download: bool = False) -> Response:
+async def stream(request: Request, conn: ConnDep, track_id: DbId, download: bool = False) -> Response:
     row = (await conn.execute(select(Track.path, Track.format, Track.missing).where(Track.id == track_id))).first()
     if row is None or row.missing:
         raise HTTPException(404, f"no track {track_id}")
     roots = (await conn.execute(select(Root.path))).scalars().all()
-    if not os.path.isfile(row.path) or not _inside(row.path, list(roots)):
+    if not os.path.isfile(row.path) or not inside_library(row.path, list(roots)):
         raise HTTPException(404, f"the file of track {track_id} is not available")
     response = FileResponse(row.path, media_type=MEDIA_TYPES.get(row.format, "application/octet-stream"),
                             stat_result=os.stat(row.path),
@@ -51,11 +52,16 @@ async def stream(request: Request, conn: ConnDep, track_id: int, download: bool 
     return response
 
 
+def etag_matches(request: Request, etag: str) -> bool:
+    """The client's ``If-None-Match`` names this ETag (or ``*``)."""
+    tags = request.headers.get("if-none-match", "")
+    return tags.strip() == "*" or etag in (t.strip().removeprefix("W/") for t in tags.split(","))
+
+
 def _fresh(request: Request, response: FileResponse) -> bool:
     """The client's copy is current (If-None-Match, else If-Modified-Since)."""
-    tags = request.headers.get("if-none-match")
-    if tags is not None:
-        return response.headers["etag"] in [t.strip() for t in tags.split(",")] or tags.strip() == "*"
+    if "if-none-match" in request.headers:
+        return etag_matches(request, response.headers["etag"])
     since = request.headers.get("if-modified-since")
     if since is None:
         return False

@@ -7,7 +7,9 @@ result twice leaves one copy.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,9 +103,10 @@ async def _store_cover(conn: AsyncConnection, album_id: int, cover: CoverCandida
     target = data_dir / relative
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(cover.data)
-        partial.replace(target)
+        fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".part")  # two workers may store it at once
+        with os.fdopen(fd, "wb") as out:
+            out.write(cover.data)
+        os.replace(partial, target)
     await conn.execute(insert_for(conn, Cover.__table__).on_conflict_do_nothing(index_elements=["sha256"]),
                        {"sha256": digest, "mime": cover.mime, "source": cover.source, "file": str(relative)})
     cover_id = await conn.scalar(select(Cover.id).where(Cover.sha256 == digest))
