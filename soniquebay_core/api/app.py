@@ -16,7 +16,7 @@ from ..config import Settings
 from ..errors import DatabaseUnavailable, SoniqueBayError
 from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
-from . import accounts, covers, events, health, library, playlists, scans, search, stream
+from . import accounts, batch, covers, events, health, library, playlists, scans, search, stream
 from .security import LoginThrottle, current_user
 
 log = logging.getLogger("soniquebay.api")
@@ -60,7 +60,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
     app = FastAPI(title="SoniqueBay", version="0.1.0", lifespan=lifespan,
                   description="Your music library: browse, stream, scan, automate.")
     signed_in = [Depends(current_user)]
-    for module in (library, search, stream, scans, covers, playlists):
+    for module in (library, search, stream, scans, covers, playlists, batch):
         app.include_router(module.router, dependencies=signed_in)
     app.include_router(events.router)  # signs in per route: a WebSocket cannot send headers
     app.include_router(accounts.router)
