@@ -19,6 +19,7 @@ import pluggy
 
 if TYPE_CHECKING:
     import click
+    from fastapi import APIRouter
 
     from .schemas import AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TrackPatch, TrackSnapshot
 
@@ -98,6 +99,16 @@ def search_tracks(query: str, limit: int, config: dict) -> list[int] | None:
     index, quickly). The core fuses this ranking with the full-text one
     (reciprocal-rank fusion) and applies the request's filters. ``None``: this
     plugin has no opinion (the next one is asked; none means full-text only).
+    """
+
+
+@hookspec
+def register_api_routes(router: APIRouter, config: dict) -> None:
+    """Add the plugin's own HTTP routes.
+
+    Called in: the API process, once at start-up, for each enabled plugin, with
+    a router of its own that the core mounts at ``/api/plugins/<id>/`` behind
+    sign-in. Add routes with ``@router.get(...)``; return nothing.
     """
 
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from . import settings_store
 from .config import Settings
 from .db import Database
 from .pipeline import sweep as sweeps
@@ -18,7 +19,7 @@ from .pipeline.events import EventBus, LocalBus
 from .pipeline.limits import Limits
 from .pipeline.metrics import Metrics
 from .pipeline.runner import StageRunner
-from .plugins import PluginHost
+from .plugins import PluginHost, load_plugins
 from .scanner.scan import Scanner, ScanProgress, ScanResult
 
 log = logging.getLogger("soniquebay")
@@ -61,7 +62,30 @@ class Runtime:
         else:
             events, metrics = LocalBus(), Metrics()
         db = await Database.open(settings.effective_database_url)
-        return cls(settings, host, db, events, metrics, Limits(settings.profile, redis_client), redis_client)
+        runtime = cls(settings, host, db, events, metrics, Limits(settings.profile, redis_client), redis_client)
+        await runtime.apply_plugin_switches()
+        return runtime
+
+    async def apply_plugin_switches(self) -> None:
+        """Lay the switches stored in the database over the config, reloading plugins if they change anything."""
+        async with self.db.engine.connect() as conn:
+            switches = await settings_store.read(conn, settings_store.PLUGIN_SWITCHES, {})
+        if not switches:
+            return
+        settings = settings_store.with_plugin_switches(self.settings, switches)
+        entry_points_group, modules = self.host.recipe
+        self.host = load_plugins(settings, strict=self.host.dispatch.strict, entry_points_group=entry_points_group,
+                                 modules=modules)
+        self.settings = settings
+        self.runner.host = self.host
+        if not self.embedded:
+            self.queue.host = self.host
+
+    async def switch_plugin(self, plugin_id: str, enabled: bool) -> None:
+        async with self.db.engine.begin() as conn:
+            switches = await settings_store.read(conn, settings_store.PLUGIN_SWITCHES, {})
+            await settings_store.write(conn, settings_store.PLUGIN_SWITCHES, {**switches, plugin_id: enabled})
+        await self.apply_plugin_switches()
 
     async def close(self) -> None:
         for task in self._periodic:

@@ -142,7 +142,7 @@ def fake_plugins(monkeypatch):
         "recorder": "sb_recorder", "raiser": "sb_raiser", "heavy": "sb_heavy", "needs_binary": "sb_needs_binary",
         "broken": "sb_broken_import", "misspelt": "sb_misspelt_hook", "no_manifest": "sb_no_manifest",
         "ignore_flac": "sb_ignore_flac", "async_sources": "sb_async_sources", "stages": "sb_stages",
-        "vector_search": "sb_vector_search",
+        "vector_search": "sb_vector_search", "routes": "sb_routes",
         "flaky": "sb_flaky", "broken_stage": "sb_broken_stage", "slow": "sb_slow", "limited": "sb_limited",
     }
 

@@ -6,7 +6,7 @@ import os
 import uuid
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -16,7 +16,8 @@ from ..config import Settings
 from ..errors import DatabaseUnavailable, SoniqueBayError
 from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
-from . import accounts, batch, covers, events, health, library, playlists, scans, search, stream
+from . import accounts, admin, batch, covers, events, health, library, playlists, scans, search, stream
+from .observability import HttpMetrics, RequestObserver
 from .security import LoginThrottle, current_user
 
 log = logging.getLogger("soniquebay.api")
@@ -37,10 +38,27 @@ async def _first_admin(runtime: Runtime) -> None:
             log.warning("created the first admin, %s, from the environment", name)
 
 
+def _mount_plugin_routes(app: FastAPI, host: PluginHost, signed_in: list) -> None:
+    """Each enabled plugin implementing ``register_api_routes`` gets ``/api/plugins/<id>/``."""
+    for impl in host.dispatch.impls("register_api_routes"):
+        plugin = impl.plugin_name
+        router = APIRouter()
+        host.dispatch.call_first("register_api_routes", order=[plugin], router=router,
+                                 on_error=lambda p, h, exc: log.error("plugin %s could not add routes: %s", p, exc))
+
+        async def still_enabled(request: Request, plugin: str = plugin) -> None:
+            info = request.app.state.runtime.host.plugins.get(plugin)
+            if info is None or not info.enabled:
+                raise HTTPException(404, f"plugin {plugin} is disabled")
+
+        app.include_router(router, prefix=f"/api/plugins/{plugin}", tags=[f"plugin {plugin}"],
+                           dependencies=[*signed_in, Depends(still_enabled)])
+
+
 def create_app(settings: Settings, host: PluginHost | None = None, periodic_sweeps: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        runtime = await Runtime.open(settings, host or load_plugins(settings))
+        runtime = await Runtime.open(settings, host)
         await _first_admin(runtime)
         if periodic_sweeps and runtime.embedded:
             runtime.start_periodic_sweeps()
@@ -57,14 +75,19 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
                 task.cancel()
             await runtime.close()
 
+    host = host or load_plugins(settings)
     app = FastAPI(title="SoniqueBay", version="0.1.0", lifespan=lifespan,
                   description="Your music library: browse, stream, scan, automate.")
+    app.state.http_metrics = HttpMetrics()
+    app.add_middleware(RequestObserver)
     signed_in = [Depends(current_user)]
     for module in (library, search, stream, scans, covers, playlists, batch):
         app.include_router(module.router, dependencies=signed_in)
     app.include_router(events.router)  # signs in per route: a WebSocket cannot send headers
     app.include_router(accounts.router)
+    app.include_router(admin.router)
     app.include_router(health.router)
+    _mount_plugin_routes(app, host, signed_in)
     if settings.api.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

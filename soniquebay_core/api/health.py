@@ -1,7 +1,7 @@
 """Liveness/readiness (``/api/health``) and Prometheus metrics (``/metrics``)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
@@ -31,7 +31,7 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(runtime: RuntimeDep) -> str:
+async def metrics(request: Request, runtime: RuntimeDep) -> str:
     lines = ["# HELP soniquebay_stage_targets_total Stage targets by outcome.",
              "# TYPE soniquebay_stage_targets_total counter"]
     snapshot = runtime.metrics.snapshot()
@@ -45,4 +45,5 @@ async def metrics(runtime: RuntimeDep) -> str:
               for m in snapshot]
     lines += ["# HELP soniquebay_queue_depth Jobs waiting per queue.", "# TYPE soniquebay_queue_depth gauge"]
     lines += [f'soniquebay_queue_depth{{queue="{name}"}} {depth}' for name, depth in runtime.queue.depths().items()]
+    lines += request.app.state.http_metrics.prometheus()
     return "\n".join(lines) + "\n"

@@ -14,7 +14,10 @@ from .app import FORMAT, App, cli, emit_json
 @click.pass_obj
 def plugins(app: App, fmt: str) -> None:
     """Installed plugins: enabled or not and why, version, hooks, resource class."""
-    infos = sorted(app.host.plugins.values(), key=lambda p: p.id)
+    async def work(runtime):  # the runtime lays the switches stored from the API over the config
+        return sorted(runtime.host.plugins.values(), key=lambda p: p.id)
+
+    infos = app.run_runtime(work)
     if fmt == "json":
         emit_json([p.as_dict() for p in infos])
         return

@@ -4,22 +4,15 @@ from __future__ import annotations
 import asyncio
 
 import click
-from sqlalchemy import delete, select
 
 from ..library import query as track_query
-from ..models import Track, TrackStage
+from ..pipeline import sweep as sweeps
 from ..stages import STAGE_HOOKS
 from .app import FORMAT, App, cli, emit_json
 from .progress import show_stage_progress
 
 STAGE = click.option("--stage", "stages", multiple=True, type=click.Choice(STAGE_HOOKS),
                      help="only this stage (repeatable)")
-
-
-async def _run_now(runtime, ids: list[int], stages: tuple[str, ...]) -> tuple[int, list[dict]]:
-    """Urgent jobs for these tracks; in-process mode waits for them. Returns (jobs, stage summary)."""
-    jobs = await runtime.analyse_now(ids, stages or None) if ids else 0
-    return jobs, await show_stage_progress(runtime)
 
 
 def _print_summary(summary: list[dict]) -> None:
@@ -58,7 +51,8 @@ def analyse(app: App, query: tuple[str, ...], stages: tuple[str, ...]) -> None:
     async def work(runtime):
         async with runtime.db.engine.connect() as conn:
             ids = [t["id"] async for t in track_query.tracks(conn, parsed)]
-        return ids, *await _run_now(runtime, ids, stages)
+        jobs = await runtime.analyse_now(ids, stages or None) if ids else 0
+        return ids, jobs, await show_stage_progress(runtime)
 
     ids, jobs, summary = app.run_runtime(work)
     click.echo(f"{len(ids)} tracks, {jobs} urgent jobs.")
@@ -98,17 +92,8 @@ def jobs() -> None:
 def jobs_failed(app: App, fmt: str) -> None:
     """Stages that failed for good, per track, with their error."""
     async def work(runtime):
-        async with runtime.db.engine.connect() as conn:
-            rows = (await conn.execute(
-                select(TrackStage.plugin, TrackStage.stage, TrackStage.track_id, Track.path, TrackStage.attempts,
-                       TrackStage.error).join(Track, Track.id == TrackStage.track_id)
-                .where(TrackStage.status == "failed").order_by(TrackStage.plugin, TrackStage.track_id))).all()
-        registry = []
-        if not runtime.embedded:
-            from ..pipeline.rq_backend import failed_jobs
-
-            registry = failed_jobs(runtime.redis)
-        return [dict(r._mapping) for r in rows], registry
+        found = await sweeps.failed(runtime)
+        return found["stages"], found["rq_failed_jobs"]
 
     failed, registry = app.run_runtime(work)
     if fmt == "json":
@@ -136,21 +121,8 @@ def jobs_retry(app: App, track_ids: tuple[int, ...], plugin: str | None, stages:
         raise click.UsageError("say which: TRACK_IDS, --plugin, --stage or --all")
 
     async def work(runtime):
-        conditions = [TrackStage.status == "failed"]
-        if track_ids:
-            conditions.append(TrackStage.track_id.in_(track_ids))
-        if plugin:
-            conditions.append(TrackStage.plugin == plugin)
-        if stages:
-            conditions.append(TrackStage.stage.in_(stages))
-        async with runtime.db.engine.begin() as conn:
-            ids = sorted(set((await conn.execute(select(TrackStage.track_id).where(*conditions))).scalars()))
-            await conn.execute(delete(TrackStage).where(*conditions))
-        if not runtime.embedded:
-            from ..pipeline.rq_backend import forget_failed
-
-            forget_failed(runtime.redis)
-        return ids, *await _run_now(runtime, ids, stages)
+        ids, jobs = await sweeps.retry_failed(runtime, list(track_ids) or None, plugin, stages or None)
+        return ids, jobs, await show_stage_progress(runtime)
 
     ids, jobs, summary = app.run_runtime(work)
     click.echo(f"Retrying {len(ids)} tracks in {jobs} jobs.")

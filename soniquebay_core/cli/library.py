@@ -108,11 +108,11 @@ def demo_library(folder: Path) -> None:
 @click.pass_obj
 def stats(app: App, fmt: str) -> None:
     """Library totals, and per stage: done / pending / failed."""
-    async def work(db: Database) -> dict:
-        async with db.engine.connect() as conn:
-            return await library_stats(conn, app.host)
+    async def work(runtime) -> dict:
+        async with runtime.db.engine.connect() as conn:
+            return await library_stats(conn, runtime.host)
 
-    data = app.run(work)
+    data = app.run_runtime(work)
     if fmt == "json":
         emit_json(data)
         return

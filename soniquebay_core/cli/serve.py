@@ -16,5 +16,7 @@ def serve(app: App, host: str, port: int) -> None:
     import uvicorn
 
     from ..api.app import create_app
+    from ..api.observability import json_logging
 
-    uvicorn.run(create_app(app.settings, app.host), host=host, port=port, log_level="warning")
+    json_logging()
+    uvicorn.run(create_app(app.settings, app.host), host=host, port=port, log_config=None, access_log=False)

@@ -70,6 +70,45 @@ async def analyse_now(runtime, track_ids: list[int], hooks: tuple[str, ...] | No
     return jobs
 
 
+async def failed(runtime) -> dict:
+    """Stages that failed for good (the database's word), and RQ's failed registry when there is one."""
+    from ..models import TrackStage
+
+    async with runtime.db.engine.connect() as conn:
+        rows = (await conn.execute(
+            select(TrackStage.plugin, TrackStage.stage, TrackStage.track_id, Track.path, TrackStage.attempts,
+                   TrackStage.error).join(Track, Track.id == TrackStage.track_id)
+            .where(TrackStage.status == "failed").order_by(TrackStage.plugin, TrackStage.track_id))).all()
+    registry = []
+    if not runtime.embedded:
+        from .rq_backend import failed_jobs
+
+        registry = failed_jobs(runtime.redis)
+    return {"stages": [dict(r._mapping) for r in rows], "rq_failed_jobs": registry}
+
+
+async def retry_failed(runtime, track_ids: list[int] | None = None, plugin: str | None = None,
+                       hooks: tuple[str, ...] | None = None) -> tuple[list[int], int]:
+    """Forget matching failures and enqueue them as urgent work; returns (track ids, jobs)."""
+    from ..models import TrackStage
+
+    conditions = [TrackStage.status == "failed"]
+    if track_ids:
+        conditions.append(TrackStage.track_id.in_(track_ids))
+    if plugin:
+        conditions.append(TrackStage.plugin == plugin)
+    if hooks:
+        conditions.append(TrackStage.stage.in_(hooks))
+    async with runtime.db.engine.begin() as conn:
+        ids = sorted(set((await conn.execute(select(TrackStage.track_id).where(*conditions))).scalars()))
+        await conn.execute(delete(TrackStage).where(*conditions))
+    if not runtime.embedded:
+        from .rq_backend import forget_failed
+
+        forget_failed(runtime.redis)
+    return ids, (await analyse_now(runtime, ids, hooks) if ids else 0)
+
+
 async def maintenance(runtime) -> None:
     """Daily upkeep: old plugin errors, planner statistics."""
     async with runtime.db.engine.begin() as conn:

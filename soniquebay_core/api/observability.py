@@ -1,0 +1,86 @@
+"""Request ids, HTTP latency metrics and JSON logs.
+
+Every request gets an id (the client's ``X-Request-ID`` if it sent a sane
+one), returned in the response and attached to every log line written while
+the request runs. Latency is counted per route template and status in
+Prometheus histogram buckets, exposed by ``/metrics``.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from collections import defaultdict
+
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class HttpMetrics:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
+        self.sums: dict[tuple[str, str, int], float] = defaultdict(float)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        counts = self.counts[key]
+        for i, bound in enumerate(BUCKETS):
+            if seconds <= bound:
+                counts[i] += 1
+        counts[-1] += 1
+        self.sums[key] += seconds
+
+    def prometheus(self) -> list[str]:
+        lines = ["# HELP soniquebay_http_request_seconds HTTP request latency.",
+                 "# TYPE soniquebay_http_request_seconds histogram"]
+        for (method, route, status), counts in sorted(self.counts.items()):
+            labels = f'method="{method}",route="{route}",status="{status}"'
+            lines += [f'soniquebay_http_request_seconds_bucket{{{labels},le="{b}"}} {counts[i]}'
+                      for i, b in enumerate(BUCKETS)]
+            lines.append(f'soniquebay_http_request_seconds_bucket{{{labels},le="+Inf"}} {counts[-1]}')
+            lines.append(f"soniquebay_http_request_seconds_sum{{{labels}}} {self.sums[(method, route, status)]:.6f}")
+            lines.append(f"soniquebay_http_request_seconds_count{{{labels}}} {counts[-1]}")
+        return lines
+
+
+class RequestObserver(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next):
+        given = request.headers.get("x-request-id", "")
+        token = request_id.set(given if _SANE_ID.match(given) else uuid.uuid4().hex[:16])
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+        request.app.state.http_metrics.observe(request.method, template, response.status_code,
+                                               time.perf_counter() - started)
+        response.headers["X-Request-ID"] = request_id.get()
+        request_id.reset(token)
+        return response
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage(), "request_id": request_id.get()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def json_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
