@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs SoniqueBay and scans MUSIC_DIR into the library (a generated demo library if none is given).
+# Installs SoniqueBay, scans MUSIC_DIR into the library (a generated demo library if none is given),
+# then serves the API on http://127.0.0.1:8000 (SONIQUEBAY_PORT / SONIQUEBAY_HOST to change).
 #   scripts/run.sh [MUSIC_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,5 +14,13 @@ if [ -z "$music" ]; then
 fi
 "$sb" scan "$music"
 "$sb" stats
-echo
-echo "Try: $sb ls artist:aurora    |    $sb ls --format json year:2015..2022    |    $sb plugins"
+
+if [ "$("$sb" user list --format json)" = "[]" ]; then
+  password=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')
+  printf '%s\n' "$password" | "$sb" user add admin --role admin --password-stdin
+  echo "First start: log in as 'admin' with password '$password' (change it, or add users: $sb user add --help)."
+fi
+host=${SONIQUEBAY_HOST:-127.0.0.1}
+port=${SONIQUEBAY_PORT:-8000}
+echo "Serving on http://$host:$port (API docs at /docs). Ctrl-C stops."
+exec "$sb" serve --host "$host" --port "$port"
