@@ -216,3 +216,32 @@ def test_first_admin_and_tokens_from_the_command_line(tmp_path, db_url):
     listed = subprocess.run([sb, "token", "list", "--format", "json"], env=env, capture_output=True, text=True)
     assert [t["name"] for t in json.loads(listed.stdout)] == ["backup-script"]
     assert token not in listed.stdout  # only hashes are kept
+
+
+async def test_genres_tags_features_and_more_filters(api):
+    client, root, manifest = api
+    genres = (await client.get("/api/genres")).json()
+    counts = [g["tracks"] for g in genres["items"]]
+    assert genres["total"] > 3 and counts == sorted(counts, reverse=True)
+    top = genres["items"][0]
+    with_genre = (await client.get("/api/tracks", params={"genre": top["name"], "limit": 1})).json()
+    assert with_genre["total"] == top["tracks"]
+    assert (await client.get("/api/tags")).json()["total"] == 0  # no tag plugin ran
+
+    everything = (await client.get("/api/tracks", params={"limit": 1})).json()["total"]
+    assert (await client.get("/api/tracks", params={"added_since": "2000-01-01"})).json()["total"] == everything
+    assert (await client.get("/api/tracks", params={"added_since": "2999-01-01"})).json()["total"] == 0
+    pending = (await client.get("/api/tracks", params={"missing_stage": "analysis.enrich_track"})).json()
+    assert pending["total"] == everything  # nothing analysed yet
+    assert (await client.get("/api/tracks", params={"missing_stage": "nostage"})).status_code == 400
+
+    track = (await client.get("/api/tracks", params={"limit": 1})).json()["items"][0]
+    written = await client.put(f"/api/tracks/{track['id']}/features",
+                               json={"bpm": 128.0, "key": "A minor", "features": {"energy": 0.7}})
+    assert written.status_code == 200
+    again = await client.put(f"/api/tracks/{track['id']}/features", json={"features": {"danceability": 0.4}})
+    assert again.json() == {"bpm": 128.0, "key": "A minor", "features": {"energy": 0.7, "danceability": 0.4},
+                            "vectors": []}
+    found = (await client.get("/api/tracks", params={"bpm_min": 127, "bpm_max": 129, "key": "A minor"})).json()
+    assert [t["id"] for t in found["items"]] == [track["id"]]
+    assert (await client.put(f"/api/tracks/{track['id']}/features", json={"bpm": -1})).status_code == 422

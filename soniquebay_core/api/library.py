@@ -5,17 +5,19 @@ Track filters are the command line's query terms (``library/query.py``), so
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
-from sqlalchemy import func, select
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, update
 
 from ..library import query as track_query
 from ..library.query import order_by
-from ..models import Album, AlbumArtist, Artist, Track, TrackArtist
+from ..models import Album, AlbumArtist, Artist, Genre, Tag, Track, TrackArtist, TrackEmbedding, TrackGenre, TrackTag
 from ..text import fold
 from .deps import ConnDep, DbId
+from .security import AdminDep
 
 router = APIRouter(prefix="/api", tags=["library"])
 
@@ -42,11 +44,15 @@ def range_term(name: str, low: float | None, high: float | None) -> list[tuple[s
 async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = None, album: str | None = None,
                       albumartist: str | None = None, genre: str | None = None, key: str | None = None,
                       format: str | None = None, year_min: int | None = None, year_max: int | None = None,
-                      bpm_min: float | None = None, bpm_max: float | None = None, sort: str = "added",
+                      bpm_min: float | None = None, bpm_max: float | None = None,
+                      added_since: date | None = None, missing_stage: str | None = None, sort: str = "added",
                       limit: Limit = 50, offset: Offset = 0) -> Page:
-    """Tracks matching every filter given; ``q`` is free words (title, artist, album)."""
+    """Tracks matching every filter given; ``q`` is free words (title, artist, album);
+    ``missing_stage=plugin.stage`` keeps tracks that stage has not done yet."""
     terms = [(name, value) for name, value in (("artist", artist), ("album", album), ("albumartist", albumartist),
-                                               ("genre", genre), ("key", key), ("format", format)) if value]
+                                               ("genre", genre), ("key", key), ("format", format),
+                                               ("added", added_since and added_since.isoformat()),
+                                               ("pending", missing_stage)) if value]
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
     query = track_query.Query(words=(q or "").split(), terms=terms)
     total, items = await track_query.page(conn, query, sort, limit, offset)
@@ -137,3 +143,59 @@ async def get_artist(conn: ConnDep, artist_id: DbId) -> dict:
                                                              AlbumArtist.artist_id == artist_id).exists())
     rows = await conn.execute(albums.order_by(Album.year, Album.title_key))
     return {**dict(row._mapping), "albums": [dict(r._mapping) for r in rows]}
+
+
+@router.get("/genres", response_model=Page)
+async def list_genres(conn: ConnDep, q: str | None = None, limit: Limit = 100, offset: Offset = 0) -> Page:
+    """Genres with how many tracks carry them (from tags or from plugins), most used first."""
+    return await _named_counts(conn, Genre, TrackGenre, TrackGenre.genre_id, q, limit, offset)
+
+
+@router.get("/tags", response_model=Page)
+async def list_tags(conn: ConnDep, q: str | None = None, limit: Limit = 100, offset: Offset = 0) -> Page:
+    """Free tags (moods, styles) with how many tracks carry them, most used first."""
+    return await _named_counts(conn, Tag, TrackTag, TrackTag.tag_id, q, limit, offset)
+
+
+async def _named_counts(conn, entity, link, column, q, limit, offset) -> Page:
+    tracks = func.count(func.distinct(link.track_id)).label("tracks")
+    query = select(entity.id, entity.name, tracks).join(link, column == entity.id).group_by(entity.id, entity.name)
+    if q:
+        query = query.where(entity.name_key.contains(fold(q), autoescape=True))
+    total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await conn.execute(query.order_by(tracks.desc(), entity.name).limit(limit).offset(offset))
+    return Page(items=[dict(r._mapping) for r in rows], total=total, limit=limit, offset=offset)
+
+
+class Features(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bpm: float | None = Field(None, gt=0, lt=1000)
+    key: str | None = Field(None, max_length=16)
+    features: dict[str, float | str | bool | None] | None = None
+
+
+@router.get("/tracks/{track_id}/features")
+async def get_features(conn: ConnDep, track_id: DbId) -> dict:
+    """Audio features, and which vector models have embedded the track."""
+    row = (await conn.execute(select(Track.bpm, Track.key, Track.features).where(Track.id == track_id))).first()
+    if row is None:
+        raise HTTPException(404, f"no track {track_id}")
+    vectors = await conn.execute(select(TrackEmbedding.model, TrackEmbedding.dims)
+                                 .where(TrackEmbedding.track_id == track_id).order_by(TrackEmbedding.model))
+    return {"bpm": row.bpm, "key": row.key, "features": row.features or {},
+            "vectors": [dict(v._mapping) for v in vectors]}
+
+
+@router.put("/tracks/{track_id}/features")
+async def put_features(conn: ConnDep, _: AdminDep, track_id: DbId, body: Features) -> dict:
+    """Write BPM, key or features from outside (automation); given features merge into the stored ones."""
+    current = (await conn.execute(select(Track.features).where(Track.id == track_id))).first()
+    if current is None:
+        raise HTTPException(404, f"no track {track_id}")
+    values = {k: v for k, v in (("bpm", body.bpm), ("key", body.key)) if v is not None}
+    if body.features is not None:
+        values["features"] = {**(current.features or {}), **body.features}
+    if values:
+        await conn.execute(update(Track).where(Track.id == track_id).values(**values))
+        await conn.commit()
+    return await get_features(conn, track_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,7 +33,8 @@ TEXT_FIELDS = {
 }
 NUMBER_FIELDS = {"year": Track.year, "bpm": Track.bpm, "track": Track.track_number, "disc": Track.disc_number}
 EXACT_FIELDS = {"format": Track.format, "key": Track.key}
-FIELDS = sorted([*TEXT_FIELDS, *NUMBER_FIELDS, *EXACT_FIELDS, "albumartist", "genre", "missing"])
+FIELDS = sorted([*TEXT_FIELDS, *NUMBER_FIELDS, *EXACT_FIELDS, "albumartist", "genre", "missing", "added",
+                 "pending"])
 
 
 @dataclass
@@ -74,6 +76,14 @@ def _number_range(column, value: str):
         raise QueryError(f"not a number or range: {value!r} (use e.g. 1990..1999)") from None
 
 
+def _date(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise QueryError(f"not a date: {value!r} (use e.g. 2026-11-01)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def _term(name: str, value: str):
     if name in TEXT_FIELDS:
         column = TEXT_FIELDS[name]
@@ -90,6 +100,14 @@ def _term(name: str, value: str):
                               _contains(Genre.name_key, value))
     if name == "missing":
         return Track.missing.is_(value.lower() in ("1", "true", "yes"))
+    if name == "added":
+        return Track.added_at >= _date(value.removesuffix(".."))
+    if name == "pending":
+        plugin, _, stage = value.partition(".")
+        if not stage:
+            raise QueryError(f"pending takes plugin.stage, e.g. pending:analysis.enrich_track, not {value!r}")
+        return ~exists().where(TrackStage.track_id == Track.id, TrackStage.plugin == plugin,
+                               TrackStage.stage == stage, TrackStage.status == "done")
     raise QueryError(f"unknown field {name!r}")
 
 
