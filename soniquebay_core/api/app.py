@@ -16,7 +16,7 @@ from ..config import Settings
 from ..errors import DatabaseUnavailable, SoniqueBayError
 from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
-from . import accounts, admin, batch, covers, events, health, library, playlists, scans, search, stream
+from . import accounts, admin, batch, covers, events, graphql, health, library, playlists, scans, search, stream
 from .observability import HttpMetrics, RequestObserver
 from .security import LoginThrottle, current_user
 
@@ -81,7 +81,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
     app.state.http_metrics = HttpMetrics()
     app.add_middleware(RequestObserver)
     signed_in = [Depends(current_user)]
-    for module in (library, search, stream, scans, covers, playlists, batch):
+    for module in (library, search, stream, scans, covers, playlists, batch, graphql):
         app.include_router(module.router, dependencies=signed_in)
     app.include_router(events.router)  # signs in per route: a WebSocket cannot send headers
     app.include_router(accounts.router)

@@ -118,7 +118,7 @@ def _dedupe(credits: list[Credit]) -> list[Credit]:
     return out
 
 
-def _album(tags: TagInfo, folder: str, credits: list[Credit]) -> AlbumRow:
+def album_row(tags: TagInfo, folder: str, credits: list[Credit]) -> AlbumRow:
     album_dir = pathinfo.album_folder(folder)
     title = tags.album or pathinfo.album_from_folder(folder)
     main = [c for c in credits if c.role == "main"]
@@ -172,5 +172,5 @@ def track_row(file: FileStat, tags: TagInfo, root_id: int, scan_id: int) -> Trac
         "has_embedded_cover": tags.has_embedded_cover, "bpm": tags.bpm, "key": tags.key,
     }
     genres = list(dict.fromkeys(g for g in tags.genres if g.strip()))
-    return TrackRow(track, _album(tags, folder, credits), credits, genres,
+    return TrackRow(track, album_row(tags, folder, credits), credits, genres,
                     album_folder=pathinfo.album_folder(folder), album_guessed=not tags.album)

@@ -108,7 +108,7 @@ async def ids_by_key(conn: AsyncConnection, table: Table, key_column: str, rows:
     return ids
 
 
-def _artist_values(credits: Iterable[Credit], into: dict[str, dict]) -> None:
+def artist_values(credits: Iterable[Credit], into: dict[str, dict]) -> None:
     for credit in credits:
         key = fold(credit.name)
         row = into.setdefault(key, {"name": credit.name, "name_key": key, "sort_name": None, "mbid": None})
@@ -124,8 +124,8 @@ async def write_tracks(conn: AsyncConnection, rows: list[TrackRow]) -> dict[str,
     albums: dict[str, dict] = {}
     genres: dict[str, dict] = {}
     for row in rows:
-        _artist_values(row.credits, artists)
-        _artist_values(row.album.artists, artists)
+        artist_values(row.credits, artists)
+        artist_values(row.album.artists, artists)
         albums.setdefault(row.album.album_key, row.album.values())
         for name in row.genres:
             genres.setdefault(fold(name), {"name": name, "name_key": fold(name)})
