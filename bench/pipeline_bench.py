@@ -77,6 +77,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from scan_bench import BenchError, ensure_library, log  # bench/ is on sys.path when run; one owner of each
 from sqlalchemy import func, select
 
 from soniquebay_core.config import load_settings
@@ -109,14 +110,6 @@ BARS = {  # name: (description, comparison, target)
 }
 
 sys.path.insert(0, str(NOOP_DIR))  # installs the no-op plugin: entry points are read when plugins load
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------
@@ -178,7 +171,6 @@ def check_complete(rows: list[dict]) -> list[str]:
 
 def ensure_music(work: Path, tracks: int, make_library: Path) -> Path:
     """The generated library scan_bench.py caches (WORK/lib-N-seed1/music); it generates it when absent."""
-    from scan_bench import ensure_library  # bench/ is on sys.path when this file is run; one owner of the cache
 
     return ensure_library(work, tracks, SEED, sys.executable, make_library).path
 
