@@ -59,7 +59,7 @@ def create_engine(raw_url: str) -> AsyncEngine:
 
 # The newest migration in migrations/versions (a test keeps them equal). Knowing it here
 # lets an up-to-date database open without importing Alembic, which every CLI call would pay.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 
 def _current_revision(connection: Connection) -> str | None:

@@ -85,6 +85,15 @@ class Cover(Base):
     added_at: Mapped[datetime] = _now()
 
 
+class ArtistImage(Base):
+    """An artist's picture, stored like album covers (a table of its own, so adding it altered no table)."""
+
+    __tablename__ = "artist_images"
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True)
+    cover_id: Mapped[int] = mapped_column(ForeignKey("covers.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = _now()
+
+
 class Album(Base):
     __tablename__ = "albums"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -238,6 +247,7 @@ class TrackEmbedding(Base):
     model: Mapped[str] = mapped_column(String(128), primary_key=True)
     dims: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+    input_hash: Mapped[str | None] = mapped_column(String(64), doc="hash of what was embedded: same input, same vector")
     added_at: Mapped[datetime] = _now()
 
 

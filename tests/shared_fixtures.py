@@ -1,4 +1,4 @@
-"""Shared fixtures: the team's shared test data, fresh settings, both databases."""
+"""Shared fixtures (loaded by the root conftest.py): the shared test data, fresh settings, both databases."""
 from __future__ import annotations
 
 import asyncio
