@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what SoniqueBay needs into ./.venv: the core and every plugin under plugins/.
+# Installs what SoniqueBay needs into ./.venv: the core, every plugin under plugins/ and the web interface.
 #   scripts/bootstrap.sh        what running it needs
 #   scripts/bootstrap.sh test   plus the test tools and the system packages the tests use
 set -euo pipefail
@@ -32,7 +32,7 @@ fi
 extras=""
 [ "$want" = test ] && extras="[test]"
 packages=(-e ".$extras")
-for plugin in plugins/*/pyproject.toml; do
+for plugin in plugins/*/pyproject.toml web/pyproject.toml; do
   [ -e "$plugin" ] && packages+=(-e "$(dirname "$plugin")$extras")
 done
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
