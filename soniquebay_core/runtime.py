@@ -28,7 +28,8 @@ log = logging.getLogger("soniquebay")
 class Runtime:
     def __init__(self, settings: Settings, host: PluginHost, db: Database, events: EventBus, metrics: Metrics,
                  limits: Limits, redis_client=None):
-        self.settings = settings
+        self.base_settings = settings  # from the config file and environment
+        self.settings = settings  # with the overrides stored in the database
         self.host = host
         self.db = db
         self.events = events
@@ -63,29 +64,36 @@ class Runtime:
             events, metrics = LocalBus(), Metrics()
         db = await Database.open(settings.effective_database_url)
         runtime = cls(settings, host, db, events, metrics, Limits(settings.profile, redis_client), redis_client)
-        await runtime.apply_plugin_switches()
+        await runtime.apply_stored_settings()
         return runtime
 
-    async def apply_plugin_switches(self) -> None:
-        """Lay the switches stored in the database over the config, reloading plugins if they change anything."""
+    async def apply_stored_settings(self) -> None:
+        """Lay the overrides stored in the database over the config; reload plugins if theirs changed."""
         async with self.db.engine.connect() as conn:
-            switches = await settings_store.read(conn, settings_store.PLUGIN_SWITCHES, {})
-        if not switches:
+            overrides = await settings_store.read(conn, settings_store.OVERRIDES, {})
+        settings = settings_store.overlay(self.base_settings, overrides)
+        replugged = (settings.plugins, settings.profile) != (self.settings.plugins, self.settings.profile)
+        self.settings = settings
+        if not replugged:
             return
-        settings = settings_store.with_plugin_switches(self.settings, switches)
         entry_points_group, modules = self.host.recipe
         self.host = load_plugins(settings, strict=self.host.dispatch.strict, entry_points_group=entry_points_group,
                                  modules=modules)
-        self.settings = settings
         self.runner.host = self.host
         if not self.embedded:
             self.queue.host = self.host
 
-    async def switch_plugin(self, plugin_id: str, enabled: bool) -> None:
+    async def change_settings(self, patch: dict) -> None:
+        """Store a patch of the changeable settings (validated first), then apply it."""
         async with self.db.engine.begin() as conn:
-            switches = await settings_store.read(conn, settings_store.PLUGIN_SWITCHES, {})
-            await settings_store.write(conn, settings_store.PLUGIN_SWITCHES, {**switches, plugin_id: enabled})
-        await self.apply_plugin_switches()
+            stored = await settings_store.read(conn, settings_store.OVERRIDES, {})
+            overrides = settings_store.patched(stored, patch, self.settings.model_dump(mode="json"))
+            settings_store.overlay(self.base_settings, overrides)  # refuses what the config file would refuse
+            await settings_store.write(conn, settings_store.OVERRIDES, overrides)
+        await self.apply_stored_settings()
+
+    async def switch_plugin(self, plugin_id: str, enabled: bool) -> None:
+        await self.change_settings({"plugins": {plugin_id: {"enabled": enabled}}})
 
     async def close(self) -> None:
         for task in self._periodic:

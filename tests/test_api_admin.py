@@ -93,3 +93,53 @@ async def test_request_ids_and_latency_metrics(api):
     metrics = (await client.get("/metrics")).text
     assert 'soniquebay_http_request_seconds_count{method="GET",route="/api/tracks",status="200"} 2' in metrics
     assert 'route="/api/tracks",status="200",le="+Inf"} 2' in metrics
+
+
+async def test_settings_change_at_run_time_are_stored_and_validated(settings, tmp_path, fake_plugins):
+    settings = settings.model_copy(update={"plugins": {"routes": {"greeting": "bonjour", "api_key": "s3cret"}}})
+    modules = {"routes": "sb_routes", "heavy": "sb_heavy"}
+
+    def build():
+        return create_app(settings, host=load_plugins(settings, modules=modules), periodic_sweeps=False)
+
+    music = tmp_path / "music"
+    music.mkdir()
+    app = build()
+    async with app.router.lifespan_context(app):
+        async with app.state.runtime.db.engine.begin() as conn:
+            admin = await auth.issue_token(conn, await auth.add_user(conn, "ada", "correct horse", "admin"), "t")
+            reader = await auth.issue_token(conn, await auth.add_user(conn, "rex", "battery staple", "reader"), "t")
+        async with await client_for(app, admin) as client, await client_for(app, reader) as reading:
+            shown = (await client.get("/api/settings")).json()
+            assert shown["profile"] == "desktop" and shown["plugins"]["routes"]["api_key"] == "***"
+            assert (await reading.patch("/api/settings", json={"profile": "pi"})).status_code == 403
+
+            changed = await client.patch("/api/settings", json={
+                "profile": "pi", "library": {"roots": [str(music)]},
+                "plugins": {"routes": {"greeting": "hola", "api_key": "***"}}})
+            assert changed.status_code == 200, changed.text
+            assert changed.json()["profile"] == "pi" and changed.json()["library"]["roots"] == [str(music.resolve())]
+            runtime = app.state.runtime
+            assert runtime.settings.plugins["routes"] == {"greeting": "hola", "api_key": "s3cret"}  # secret kept
+            plugins = {p["id"]: p for p in (await client.get("/api/plugins")).json()}
+            assert plugins["heavy"]["enabled"] is False  # the pi profile runs no heavy plugin by default
+
+            for bad, message in (({"database_url": "sqlite:///x.db"}, "cannot change while SoniqueBay runs"),
+                                 ({"profile": "toaster"}, "invalid setting profile"),
+                                 ({"scanner": {"batch_size": 0}}, "invalid setting scanner.batch_size"),
+                                 ({"scanner": {"colour": "blue"}}, "invalid setting scanner.colour")):
+                refused = await client.patch("/api/settings", json=bad)
+                assert refused.status_code == 400 and message in refused.json()["error"]["message"], refused.text
+            assert (await client.patch("/api/settings", json=["profile"])).status_code == 422
+            assert runtime.settings.profile == "pi"  # nothing refused was kept
+
+    app = build()  # a restart: the overrides were stored
+    async with app.router.lifespan_context(app):
+        async with await client_for(app, admin) as client:
+            assert (await client.get("/api/settings")).json()["profile"] == "pi"
+            assert (await client.get("/api/plugins/routes/hello")).json() == {"hello": "hola"}  # routes: at start
+            back = await client.patch("/api/settings", json={"profile": None, "plugins": {"routes": {"greeting": None}}})
+            assert back.json()["profile"] == "desktop"  # the config file's value again
+            assert app.state.runtime.settings.plugins["routes"] == {"greeting": "bonjour", "api_key": "s3cret"}
+            plugins = {p["id"]: p for p in (await client.get("/api/plugins")).json()}
+            assert plugins["heavy"]["enabled"] is True

@@ -6,7 +6,9 @@ work.
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -15,6 +17,7 @@ from ..models import Track
 from ..pipeline import sweep as sweeps
 from ..stages import STAGE_HOOKS, stage_summary
 from .deps import ConnDep, RuntimeDep
+from .plugin_routes import mount_plugin_routes
 from .security import AdminDep, UserDep
 
 router = APIRouter(prefix="/api", tags=["admin"])
@@ -38,19 +41,35 @@ class Switch(BaseModel):
 
 
 @router.put("/plugins/{plugin_id}")
-async def switch_plugin(runtime: RuntimeDep, _: AdminDep, plugin_id: str, body: Switch) -> dict:
+async def switch_plugin(request: Request, runtime: RuntimeDep, _: AdminDep, plugin_id: str, body: Switch) -> dict:
     info = runtime.host.plugins.get(plugin_id)
     if info is None:
         raise HTTPException(404, f"no plugin named {plugin_id!r}")
     if info.manifest and info.manifest.essential and not body.enabled:
         raise HTTPException(409, f"{plugin_id} is essential and cannot be disabled")
     await runtime.switch_plugin(plugin_id, body.enabled)
+    mount_plugin_routes(request.app)
     return _plugin_json(runtime.host.plugins[plugin_id])
 
 
 @router.get("/settings")
 async def settings(runtime: RuntimeDep, _: AdminDep) -> dict:
     """The settings in force, secrets hidden."""
+    return effective_config(runtime.settings)
+
+
+@router.patch("/settings")
+async def change_settings(request: Request, runtime: RuntimeDep, _: AdminDep,
+                          patch: Annotated[dict[str, Any], Body(examples=[{"profile": "pi", "plugins": {
+                              "covers": {"enabled": True, "lastfm_api_key": "..."}}}])]) -> dict:
+    """Change the hardware profile, library roots, scanner, job or plugin settings; stored, in force at once.
+
+    Send only what changes; ``null`` removes an override (the config file's value is back); a secret sent
+    back as shown (``***``) stays as it is. Where data lives (data dir, database, Redis) and the API's own
+    settings are the config file's: refused here.
+    """
+    await runtime.change_settings(patch)
+    mount_plugin_routes(request.app)
     return effective_config(runtime.settings)
 
 

@@ -6,7 +6,7 @@ import os
 import uuid
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -18,6 +18,7 @@ from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
 from . import accounts, admin, batch, covers, events, graphql, health, library, playlists, scans, search, stream
 from .observability import HttpMetrics, RequestObserver
+from .plugin_routes import mount_plugin_routes
 from .security import LoginThrottle, current_user
 
 log = logging.getLogger("soniquebay.api")
@@ -38,31 +39,15 @@ async def _first_admin(runtime: Runtime) -> None:
             log.warning("created the first admin, %s, from the environment", name)
 
 
-def _mount_plugin_routes(app: FastAPI, host: PluginHost, signed_in: list) -> None:
-    """Each enabled plugin implementing ``register_api_routes`` gets ``/api/plugins/<id>/``."""
-    for impl in host.dispatch.impls("register_api_routes"):
-        plugin = impl.plugin_name
-        router = APIRouter()
-        host.dispatch.call_first("register_api_routes", order=[plugin], router=router,
-                                 on_error=lambda p, h, exc: log.error("plugin %s could not add routes: %s", p, exc))
-
-        async def still_enabled(request: Request, plugin: str = plugin) -> None:
-            info = request.app.state.runtime.host.plugins.get(plugin)
-            if info is None or not info.enabled:
-                raise HTTPException(404, f"plugin {plugin} is disabled")
-
-        app.include_router(router, prefix=f"/api/plugins/{plugin}", tags=[f"plugin {plugin}"],
-                           dependencies=[*signed_in, Depends(still_enabled)])
-
-
 def create_app(settings: Settings, host: PluginHost | None = None, periodic_sweeps: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = await Runtime.open(settings, host)
         await _first_admin(runtime)
+        app.state.runtime = runtime
+        mount_plugin_routes(app)  # with the settings stored in the database
         if periodic_sweeps and runtime.embedded:
             runtime.start_periodic_sweeps()
-        app.state.runtime = runtime
         app.state.scans = {}
         app.state.login_throttle = LoginThrottle()
         app.state.events = events.EventHub(runtime.events)
@@ -87,7 +72,6 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
     app.include_router(accounts.router)
     app.include_router(admin.router)
     app.include_router(health.router)
-    _mount_plugin_routes(app, host, signed_in)
     if settings.api.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
