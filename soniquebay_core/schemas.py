@@ -149,3 +149,13 @@ class Embedding(_Data):
 
     model: str
     vector: list[float]
+
+
+class AlbumArt(CoverCandidate):
+    """A cover that also brings the album artist's image (``fetch_cover`` may answer with either).
+
+    It is a ``CoverCandidate``, so the pipeline treats it as one; the core stores
+    ``artist_image`` for the album's first album artist (``artist_images``).
+    """
+
+    artist_image: CoverCandidate | None = None

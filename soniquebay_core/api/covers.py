@@ -9,9 +9,12 @@ An album's cover is the first of:
 3. the embedded picture (the front cover if marked) of its first track with ``has_embedded_cover``;
 4. a placeholder: a neutral grey PNG, cached briefly so real art shows once it exists.
 
-An artist's image is ``artist.jpg`` (or ``.png``, ...) in the folder that holds all their album
-folders, when that folder lies below a library root; else their most recent album's cover; else
-the placeholder.
+Stored covers are pre-rendered at 64, 256 and 512 pixels (``covers_store``); steps 2 and 3
+(``artwork``, shared with the covers plugin) serve albums the pipeline has not reached yet.
+
+An artist's image is their stored image (``artist_images``, left by a cover plugin); else
+``artist.jpg`` (or ``.png``, ...) in the folder that holds all their album folders, when that
+folder lies below a library root; else their most recent album's cover; else the placeholder.
 
 Every file read lies inside a library root (stored covers: inside ``data_dir/covers``) once
 symlinks are resolved. ``?size=N`` asks for a thumbnail that fits inside N×N, keeps the aspect
@@ -25,36 +28,30 @@ Originals are served as they are, after Pillow's ``verify``.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import io
 import logging
 import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property, lru_cache
-from itertools import product
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import quote
 
-import mutagen
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
-from mutagen.flac import Picture
-from mutagen.mp4 import MP4Cover
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..builtin.tagmap import COVER, read_fields
+from ..artwork import ARTIST_STEMS, COVER_STEMS, album_search_folders, embedded_picture, folder_image
+from ..covers_store import JPEG, WEBP, Encoding, thumb_path, thumbnail, write_atomically
 from ..library.pathinfo import album_folder
-from ..models import Album, AlbumArtist, Artist, Cover, Root, Track
+from ..models import Album, AlbumArtist, Artist, ArtistImage, Cover, Root, Track
 from .deps import ConnDep, DbId, RuntimeDep
 from .stream import etag_matches, inside_library
 
@@ -64,10 +61,6 @@ router = APIRouter(prefix="/api", tags=["covers"])
 
 Size = IntEnum("Size", {f"px{n}": n for n in (64, 128, 256, 512, 1024)})
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
-COVER_STEMS = ("cover", "folder", "front", "album")
-ARTIST_STEMS = ("artist",)
-FRONT_COVER = 3  # the picture type of a front cover, in ID3 and FLAC alike
 REAL_ART_CACHE = "public, max-age=86400"
 PLACEHOLDER_CACHE = "public, max-age=300"
 PLACEHOLDER_SIZE = 512  # when no size is asked for
@@ -75,15 +68,6 @@ ZIP_BLOCK = 1 << 20
 TRACK_ORDER = (Track.disc_number, Track.track_number, Track.title_key)  # as the album's detail lists them
 _UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
-
-class Encoding(NamedTuple):
-    pillow: str
-    mime: str
-    ext: str
-
-
-JPEG = Encoding("JPEG", "image/jpeg", "jpg")
-WEBP = Encoding("WEBP", "image/webp", "webp")
 
 IMAGE_RESPONSES = {200: {"content": {"image/jpeg": {}, "image/webp": {}, "image/png": {}}},
                    304: {"description": "the client's copy is current"}, 404: {}}
@@ -125,7 +109,7 @@ async def album_cover(request: Request, conn: ConnDep, runtime: RuntimeDep, albu
 @router.get("/artists/{artist_id}/image", response_class=Response, responses=IMAGE_RESPONSES)
 async def artist_image(request: Request, conn: ConnDep, runtime: RuntimeDep, artist_id: DbId,
                        size: Size | None = None) -> Response:
-    """The artist's own image, else their most recent album's cover, else a placeholder."""
+    """The artist's stored or own image, else their most recent album's cover, else a placeholder."""
     if await conn.scalar(select(Artist.id).where(Artist.id == artist_id)) is None:
         raise HTTPException(404, f"no artist {artist_id}")
     album_ids = (await conn.execute(
@@ -135,8 +119,10 @@ async def artist_image(request: Request, conn: ConnDep, runtime: RuntimeDep, art
     folders = (await conn.execute(select(Track.folder).distinct().where(
         Track.album_id.in_(album_ids), Track.missing.is_(False)))).scalars().all()
     latest = await _album_files(conn, album_ids[0]) if album_ids else None
+    stored = await conn.scalar(select(Cover.file).join(ArtistImage, ArtistImage.cover_id == Cover.id)
+                               .where(ArtistImage.artist_id == artist_id))
     roots, data_dir = await _roots(conn), runtime.settings.data_dir
-    art = await asyncio.to_thread(_artist_art, list(folders), latest, roots, data_dir)
+    art = await asyncio.to_thread(_artist_art, stored, list(folders), latest, roots, data_dir)
     return await _image_response(request, art, size, data_dir / "thumbs")
 
 
@@ -183,24 +169,38 @@ async def _album_files(conn: AsyncConnection, album_id: int) -> AlbumFiles | Non
 # -- finding the art (blocking: run in a thread) -------------------------------------------------------
 
 def _album_art(files: AlbumFiles, roots: list[str], data_dir: Path) -> Art | None:
-    if files.cover_file:
-        data = _readinside_library(str(data_dir / files.cover_file), [str(data_dir / "covers")])
-        if data:
-            return Art(data, "stored")
-    album_folders = [album_folder(f) for f in files.folders] + files.folders
-    data = _folder_image(list(dict.fromkeys(album_folders)), COVER_STEMS, roots)
+    data = _stored(files.cover_file, data_dir)
     if data:
-        return Art(data, "folder")
-    data = next(filter(None, (_embedded_image(path, roots) for path in files.embedded)), None)
+        return Art(data, "stored")
+    found = folder_image(album_search_folders(files.folders), COVER_STEMS, lambda p: inside_library(p, roots))
+    if found:
+        return Art(found.data, "folder")
+    inside = (path for path in files.embedded if inside_library(path, roots))
+    data = next(filter(None, map(embedded_picture, inside)), None)
     return Art(data, "embedded") if data else None
 
 
-def _artist_art(folders: list[str], latest: AlbumFiles | None, roots: list[str], data_dir: Path) -> Art | None:
-    home = _artist_folder(folders, roots)
-    data = _folder_image([home], ARTIST_STEMS, roots) if home else None
+def _artist_art(stored: str | None, folders: list[str], latest: AlbumFiles | None, roots: list[str],
+                data_dir: Path) -> Art | None:
+    data = _stored(stored, data_dir)
     if data:
-        return Art(data, "folder")
+        return Art(data, "stored")
+    home = _artist_folder(folders, roots)
+    found = folder_image([home], ARTIST_STEMS, lambda p: inside_library(p, roots)) if home else None
+    if found:
+        return Art(found.data, "folder")
     return _album_art(latest, roots, data_dir) if latest else None
+
+
+def _stored(cover_file: str | None, data_dir: Path) -> bytes | None:
+    """A stored image's bytes, when its file is still a file inside ``data_dir/covers``."""
+    path = str(data_dir / cover_file) if cover_file else None
+    if not (path and inside_library(path, [str(data_dir / "covers")]) and os.path.isfile(path)):
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
 
 
 def _artist_folder(folders: list[str], roots: list[str]) -> str | None:
@@ -210,49 +210,6 @@ def _artist_folder(folders: list[str], roots: list[str]) -> str | None:
     parent = os.path.commonpath([os.path.dirname(album_folder(f)) for f in folders])
     below_a_root = inside_library(parent, roots) and os.path.realpath(parent) not in map(os.path.realpath, roots)
     return parent if below_a_root else None
-
-
-def _folder_image(folders: list[str], stems: tuple[str, ...], roots: list[str]) -> bytes | None:
-    """The first ``stem.ext`` image found, by folder, then stem, then extension; names in any case."""
-    rank = {f"{stem}{ext}": i for i, (stem, ext) in enumerate(product(stems, IMAGE_EXTENSIONS))}
-    for folder in folders:
-        try:
-            names = sorted((n for n in os.listdir(folder) if n.lower() in rank), key=lambda n: rank[n.lower()])
-        except OSError:
-            continue
-        data = next(filter(None, (_readinside_library(os.path.join(folder, n), roots) for n in names)), None)
-        if data:
-            return data
-    return None
-
-
-def _readinside_library(path: str, roots: list[str]) -> bytes | None:
-    if not (inside_library(path, roots) and os.path.isfile(path)):
-        return None
-    try:
-        return Path(path).read_bytes()
-    except OSError:
-        return None
-
-
-def _embedded_image(path: str, roots: list[str]) -> bytes | None:
-    """The file's front cover (else its first picture), from the pictures the tag reader finds."""
-    if not inside_library(path, roots):
-        return None
-    try:
-        audio = mutagen.File(path)
-        pictures = [_as_picture(value) for value in (read_fields(audio).get(COVER, []) if audio else [])]
-    except (mutagen.MutagenError, OSError, ValueError) as exc:
-        log.info("no embedded picture read from %s: %s", path, exc)
-        return None
-    pictures.sort(key=lambda p: getattr(p, "type", FRONT_COVER) != FRONT_COVER)
-    return next(filter(None, (bytes(p) if isinstance(p, MP4Cover) else getattr(p, "data", None)
-                              for p in pictures)), None)
-
-
-def _as_picture(value):
-    """ID3 APIC frames, FLAC pictures and MP4 covers as they are; a Vorbis comment's base64 picture decoded."""
-    return Picture(base64.b64decode(value)) if isinstance(value, str) else value
 
 
 # -- answering with an image ----------------------------------------------------------------------------
@@ -275,40 +232,18 @@ async def _image_response(request: Request, art: Art | None, size: Size | None, 
 
 
 def _render(art: Art, size: Size | None, encoding: Encoding, thumbs: Path) -> tuple[bytes, str]:
-    """The original's bytes as they are, or the cached thumbnail, made on first use."""
+    """The original's bytes as they are, or the thumbnail: pre-rendered when stored, else made on first use."""
     if size is None:
         with Image.open(io.BytesIO(art.data)) as image:
             image.verify()
             return art.data, Image.MIME.get(image.format, "application/octet-stream")
-    cached = thumbs / f"{art.sha256}-{size}.{encoding.ext}"
+    cached = thumb_path(thumbs, art.sha256, size, encoding)
     try:
         return cached.read_bytes(), encoding.mime
     except FileNotFoundError:
-        data = _thumbnail(art.data, size, encoding)
-        _write_atomically(cached, data)
+        data = thumbnail(art.data, size, encoding)
+        write_atomically(cached, data)
         return data, encoding.mime
-
-
-def _thumbnail(data: bytes, size: int, encoding: Encoding) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        image.thumbnail((size, size))  # keeps the aspect ratio, never upscales
-        image = ImageOps.exif_transpose(image)
-        keep_alpha = encoding is WEBP and image.has_transparency_data
-        out = io.BytesIO()
-        image.convert("RGBA" if keep_alpha else "RGB").save(out, encoding.pillow, quality=85)
-        return out.getvalue()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(partial, path)
-    except BaseException:
-        os.unlink(partial)
-        raise
 
 
 def _placeholder_response(request: Request, size: Size | None) -> Response:

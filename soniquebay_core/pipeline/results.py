@@ -6,10 +6,9 @@ result twice leaves one copy.
 """
 from __future__ import annotations
 
-import hashlib
-import os
+import asyncio
+import logging
 import struct
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +17,27 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import covers_store
 from ..library.writer import ids_by_key, insert_for
-from ..models import Album, Cover, Genre, Tag, Track, TrackEmbedding, TrackGenre, TrackStage, TrackTag
-from ..schemas import CoverCandidate, Embedding, TrackPatch
+from ..models import (
+    Album,
+    AlbumArtist,
+    ArtistImage,
+    Cover,
+    Genre,
+    Tag,
+    Track,
+    TrackEmbedding,
+    TrackGenre,
+    TrackStage,
+    TrackTag,
+)
+from ..schemas import AlbumArt, CoverCandidate, Embedding, TrackPatch
 from ..search import refresh_search_text
 from ..stages import ALBUM_STAGES
 from ..text import fold
 
-IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
+log = logging.getLogger("soniquebay.pipeline")
 
 
 @dataclass
@@ -96,21 +108,37 @@ async def _replace_links(conn, link, entity, column: str, plugin: str, track_id:
 
 
 async def _store_cover(conn: AsyncConnection, album_id: int, cover: CoverCandidate, data_dir: Path) -> None:
-    if cover.mime not in IMAGE_TYPES or not cover.data:
-        raise ValueError(f"not an image the library keeps: {cover.mime!r}, {len(cover.data)} bytes")
-    digest = hashlib.sha256(cover.data).hexdigest()
-    relative = Path("covers") / digest[:2] / f"{digest}{IMAGE_TYPES[cover.mime]}"
-    target = data_dir / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".part")  # two workers may store it at once
-        with os.fdopen(fd, "wb") as out:
-            out.write(cover.data)
-        os.replace(partial, target)
-    await conn.execute(insert_for(conn, Cover.__table__).on_conflict_do_nothing(index_elements=["sha256"]),
-                       {"sha256": digest, "mime": cover.mime, "source": cover.source, "file": str(relative)})
-    cover_id = await conn.scalar(select(Cover.id).where(Cover.sha256 == digest))
-    await conn.execute(update(Album).where(Album.id == album_id).values(cover_id=cover_id))
+    """The album's cover (and, from an ``AlbumArt``, its first album artist's image), with thumbnails.
+
+    Bytes that are not an image are logged and left out: one bad answer must not undo the job's others.
+    """
+    cover_id = await _stored_image(conn, cover, data_dir, f"cover of album {album_id}")
+    if cover_id is not None:
+        await conn.execute(update(Album).where(Album.id == album_id).values(cover_id=cover_id))
+    if not isinstance(cover, AlbumArt) or cover.artist_image is None:
+        return
+    artist_id = await conn.scalar(select(AlbumArtist.artist_id).where(AlbumArtist.album_id == album_id)
+                                  .order_by(AlbumArtist.position).limit(1))
+    image_id = None if artist_id is None else await _stored_image(conn, cover.artist_image, data_dir,
+                                                                  f"image of artist {artist_id}")
+    if image_id is not None:
+        stmt = insert_for(conn, ArtistImage.__table__)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=["artist_id"],
+                                                      set_={"cover_id": stmt.excluded.cover_id}),
+                           {"artist_id": artist_id, "cover_id": image_id})
+
+
+async def _stored_image(conn: AsyncConnection, image: CoverCandidate, data_dir: Path, what: str) -> int | None:
+    """The ``covers`` row of the image (files written outside the event loop), or None when it is not one."""
+    try:
+        stored = await asyncio.to_thread(covers_store.store, image.data, data_dir)
+    except covers_store.InvalidImage as exc:
+        log.warning("%s from %s not stored: %s", what, image.source, exc)
+        return None
+    await conn.execute(insert_for(conn, Cover.__table__).on_conflict_do_nothing(index_elements=["sha256"]), {
+        "sha256": stored.sha256, "mime": stored.mime, "width": stored.width, "height": stored.height,
+        "source": image.source, "file": stored.file})
+    return await conn.scalar(select(Cover.id).where(Cover.sha256 == stored.sha256))
 
 
 async def _store_embedding(conn: AsyncConnection, track_id: int, embedding: Embedding) -> None:
