@@ -1,0 +1,1 @@
+"""SoniqueBay audio analysis: tempo, key and features with librosa-grade building blocks, fast."""
