@@ -39,6 +39,7 @@ class Tempo:
     clarity: float        # pulse clarity, 0..1
     stable: bool          # both halves of the excerpt agree (up to an octave)
     halves: tuple[float | None, float | None]
+    onset_strength: float  # mean onset envelope above its local mean: how much is struck
 
 
 @lru_cache(maxsize=4)
@@ -143,9 +144,10 @@ def estimate(bands: np.ndarray, low_bands: int, fps: float) -> Tempo:
     full, low = onset_envelopes(bands, low_bands, fps)
     bpm, clarity = _estimate(full, low, fps)
     half = len(full) // 2
+    strength = float(full.mean())
     if half < 15 * fps:  # too short to judge steadiness in halves
-        return Tempo(bpm, clarity, True, (None, None))
+        return Tempo(bpm, clarity, True, (None, None), strength)
     first = _estimate(full[:half], low[:half], fps)[0]
     second = _estimate(full[half:], low[half:], fps)[0]
     stable = _same_tempo(first, bpm) and _same_tempo(second, bpm)
-    return Tempo(bpm, clarity, stable, (round(first, 2), round(second, 2)))
+    return Tempo(bpm, clarity, stable, (round(first, 2), round(second, 2)), strength)
