@@ -21,7 +21,7 @@ import binascii
 import logging
 import os
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import product
 from pathlib import Path
 from typing import NamedTuple
@@ -62,6 +62,11 @@ def album_search_folders(folders: Iterable[str]) -> list[str]:
 
 def folder_image(folders: Iterable[str], stems: tuple[str, ...], allowed: Allowed | None = None) -> FoundImage | None:
     """The first ``stem.ext`` image found (see the module doc); ``allowed`` vets each file's path."""
+    return next(folder_images(folders, stems, allowed), None)
+
+
+def folder_images(folders: Iterable[str], stems: tuple[str, ...], allowed: Allowed | None = None) -> Iterator[FoundImage]:
+    """Every ``stem.ext`` image, best ranked first, read one at a time as the caller asks for the next."""
     rank = {f"{stem}{ext}": i for i, (stem, ext) in enumerate(product(stems, IMAGE_EXTENSIONS))}
     for folder in folders:
         try:
@@ -72,8 +77,7 @@ def folder_image(folders: Iterable[str], stems: tuple[str, ...], allowed: Allowe
             path = os.path.join(folder, name)
             data = _read(path, allowed)
             if data:
-                return FoundImage(path, data)
-    return None
+                yield FoundImage(path, data)
 
 
 def _read(path: str, allowed: Allowed | None) -> bytes | None:

@@ -53,6 +53,10 @@ class ImageInfo:
     height: int
 
     @property
+    def mime(self) -> str:
+        return Image.MIME.get(self.format, "application/octet-stream")
+
+    @property
     def aspect(self) -> float:
         """Long side over short side: 1.0 for a square."""
         return max(self.width, self.height) / max(1, min(self.width, self.height))
