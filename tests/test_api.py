@@ -245,3 +245,41 @@ async def test_genres_tags_features_and_more_filters(api):
     found = (await client.get("/api/tracks", params={"bpm_min": 127, "bpm_max": 129, "key": "A minor"})).json()
     assert [t["id"] for t in found["items"]] == [track["id"]]
     assert (await client.put(f"/api/tracks/{track['id']}/features", json={"bpm": -1})).status_code == 422
+
+
+async def test_artists_a_to_z_jump(api):
+    from soniquebay_core.text import fold
+
+    client, _, _ = api
+    everyone = (await client.get("/api/artists", params={"limit": 500})).json()["items"]
+    letter = fold(everyone[0]["name"])[0]
+    under = (await client.get("/api/artists", params={"initial": letter.upper(), "limit": 500})).json()
+    assert {a["id"] for a in under["items"]} == {a["id"] for a in everyone if fold(a["name"]).startswith(letter)}
+    rest = (await client.get("/api/artists", params={"initial": "#", "limit": 500})).json()
+    assert {a["id"] for a in rest["items"]} == {a["id"] for a in everyone
+                                                if not ("a" <= fold(a["name"])[:1] <= "z")}
+    assert (await client.get("/api/artists", params={"initial": "ab"})).status_code == 422
+
+
+async def test_first_scan_of_the_configured_roots(settings, library):
+    """A fresh server scans ``library.roots`` from the config file: the web interface's first scan."""
+    from soniquebay_core import auth
+    from soniquebay_core.api.app import create_app
+
+    root, manifest = library
+    settings.library.roots = [root]
+    app = create_app(settings, periodic_sweeps=False)
+    async with app.router.lifespan_context(app):
+        async with app.state.runtime.db.engine.begin() as conn:
+            token = await auth.issue_token(conn, await auth.add_user(conn, "ada", "correct horse", "admin"), "t")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                     headers={"Authorization": f"Bearer {token}"}) as client:
+            started = await client.post("/api/scans", json={})
+            assert started.status_code == 202
+            for _ in range(600):
+                status = (await client.get(started.json()["status_url"])).json()
+                if status["status"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+            assert status["status"] == "completed"
+            assert status["result"]["new"] >= sum(1 for t in manifest["tracks"] if not t["corrupt"])

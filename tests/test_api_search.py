@@ -47,6 +47,17 @@ async def test_filters_narrow_and_facets_count(api):
     assert in_decade["total"] == decade["count"]
 
 
+async def test_key_facet_counts_and_narrows(api):
+    client, root, manifest = api
+    ranked = (await client.get("/api/search", params={"q": "the", "limit": 3})).json()["items"]
+    for track in ranked:
+        assert (await client.put(f"/api/tracks/{track['id']}/features", json={"key": "F#m"})).status_code == 200
+    found = (await client.get("/api/search", params={"q": "the", "limit": 200})).json()
+    assert {"value": "F#m", "count": len(ranked)} in found["facets"]["key"]
+    narrowed = (await client.get("/api/search", params={"q": "the", "key": "F#m"})).json()
+    assert sorted(t["id"] for t in narrowed["items"]) == sorted(t["id"] for t in ranked)
+
+
 async def test_suggest_as_you_type(api):
     client, root, manifest = api
     artist = next(t["artists"][0] for t in manifest["tracks"] if t["has_tags"] and not t["corrupt"])

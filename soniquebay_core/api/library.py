@@ -5,12 +5,13 @@ Track filters are the command line's query terms (``library/query.py``), so
 """
 from __future__ import annotations
 
+import string
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..library import query as track_query
 from ..library.query import order_by
@@ -121,11 +122,18 @@ def _artist_columns():
 
 
 @router.get("/artists", response_model=Page)
-async def list_artists(conn: ConnDep, q: str | None = None, sort: str = "name", limit: Limit = 50,
-                       offset: Offset = 0) -> Page:
+async def list_artists(conn: ConnDep, q: str | None = None,
+                       initial: Annotated[str | None, Query(pattern="^([A-Za-z]|#)$",
+                                                            description="A–Z jump: names starting with "
+                                                                        "this letter; # for the rest")] = None,
+                       sort: str = "name", limit: Limit = 50, offset: Offset = 0) -> Page:
     tracks, query = _artist_columns()
     if q:
         query = query.where(Artist.name_key.contains(fold(q), autoescape=True))
+    if initial == "#":
+        query = query.where(~or_(*(Artist.name_key.like(f"{c}%") for c in string.ascii_lowercase)))
+    elif initial:
+        query = query.where(Artist.name_key.like(f"{initial.lower()}%"))
     total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     sorts = {**ARTIST_SORTS, "tracks": tracks}
     rows = await conn.execute(query.order_by(order_by(sort, sorts), Artist.id).limit(limit).offset(offset))

@@ -32,7 +32,7 @@ async def start_scan(request: Request, runtime: RuntimeDep, conn: ConnDep, _: Ad
                      body: ScanRequest | None = None) -> dict:
     """Start a scan; answers at once with a task id to follow (``GET /api/scans/tasks/{id}``)."""
     body = body or ScanRequest()
-    roots = (await conn.execute(select(Root.path))).scalars().all()
+    roots = [*(await conn.execute(select(Root.path))).scalars().all(), *map(str, runtime.settings.library.roots)]
     paths = None
     if body.path is not None:
         wanted = Path(body.path).resolve()
@@ -40,7 +40,8 @@ async def start_scan(request: Request, runtime: RuntimeDep, conn: ConnDep, _: Ad
             raise HTTPException(403, "only library roots and folders inside them can be scanned")
         paths = [wanted]
     elif not roots:
-        raise HTTPException(409, "no library root yet: scan a folder from the command line first")
+        raise HTTPException(409, "no library root yet: set library.roots in the config file, "
+                                 "or scan a folder from the command line first")
     task_id = uuid.uuid4().hex
     tasks: dict[str, asyncio.Task] = request.app.state.scans
     tasks[task_id] = asyncio.get_running_loop().create_task(runtime.scan(paths, full=body.full))

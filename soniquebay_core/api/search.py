@@ -75,6 +75,7 @@ async def _facets(conn, ids: list[int]) -> dict[str, list[dict]]:
         "decade": await count(decade),
         "artist": await count(Track.artist),
         "format": await count(Track.format),
+        "key": await count(Track.key),
     }
 
 
