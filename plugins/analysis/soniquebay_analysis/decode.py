@@ -9,6 +9,7 @@ that turns the mono downmix's loudness back into the channels' summed loudness
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ def excerpt_window(duration_s: float, length_s: float) -> tuple[float, float]:
 
 
 def decode(path: str, sr: int, length_s: float, duration_hint: float | None = None) -> Excerpt:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such file: {path}")
     try:
         handle = sf.SoundFile(path)
     except (sf.LibsndfileError, RuntimeError, TypeError):
