@@ -86,7 +86,7 @@ class FakeWeb:
     def _route(self, path: str, params: dict[str, str]) -> tuple[int, dict, bytes]:
         for prefix, statuses in self.failures.items():
             if path.startswith(prefix) and statuses:
-                return statuses.pop(0), {"Retry-After": "0", "Content-Type": "text/plain"}, b"busy, try later"
+                return statuses.pop(0), {"Content-Type": "text/plain"}, b"busy, try later"
         if match := re.fullmatch(r"/caa/(release|release-group)/([0-9a-f-]{36})", path):
             kind, mbid = match.groups()
             if mbid in self.missing:
