@@ -46,6 +46,8 @@ async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = 
                       albumartist: str | None = None, genre: str | None = None, key: str | None = None,
                       format: str | None = None, year_min: int | None = None, year_max: int | None = None,
                       bpm_min: float | None = None, bpm_max: float | None = None,
+                      feature: Annotated[list[str] | None, Query(description="name=value or name=low..high, "
+                                                                 "e.g. energy=0.6..1, camelot=8A")] = None,
                       added_since: date | None = None, missing_stage: str | None = None, sort: str = "added",
                       limit: Limit = 50, offset: Offset = 0) -> Page:
     """Tracks matching every filter given; ``q`` is free words (title, artist, album);
@@ -55,6 +57,7 @@ async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = 
                                                ("added", added_since and added_since.isoformat()),
                                                ("pending", missing_stage)) if value]
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
+    terms += [("feature", value) for value in feature or []]
     query = track_query.Query(words=(q or "").split(), terms=terms)
     total, items = await track_query.page(conn, query, sort, limit, offset)
     return Page(items=items, total=total, limit=limit, offset=offset)

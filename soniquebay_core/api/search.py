@@ -46,12 +46,14 @@ async def search_library(conn: ConnDep, runtime: RuntimeDep, q: Annotated[str, Q
                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
                          offset: Annotated[int, Query(ge=0)] = 0) -> dict:
     ranking = await _ranking(conn, runtime, q)
+                         feature: Annotated[list[str] | None, Query(description="name=value or name=low..high")] = None,
     terms = [(n, v) for n, v in (("artist", artist), ("album", album), ("genre", genre), ("key", key),
                                  ("format", format)) if v]
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
     matched = track_query.statement(track_query.Query(terms=terms)).where(Track.id.in_(ranking))
     matched_ids = set((await conn.execute(matched.with_only_columns(Track.id))).scalars().all())
     ordered = [t for t in ranking if t in matched_ids]
+    terms += [("feature", value) for value in feature or []]
     page = ordered[offset:offset + limit]
     by_id = {t["id"]: t for t in await track_query.tracks_by_id(conn, page)}
     return {"query": q, "total": len(ordered), "limit": limit, "offset": offset,

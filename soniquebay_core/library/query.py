@@ -34,7 +34,7 @@ TEXT_FIELDS = {
 NUMBER_FIELDS = {"year": Track.year, "bpm": Track.bpm, "track": Track.track_number, "disc": Track.disc_number}
 EXACT_FIELDS = {"format": Track.format, "key": Track.key}
 FIELDS = sorted([*TEXT_FIELDS, *NUMBER_FIELDS, *EXACT_FIELDS, "albumartist", "genre", "missing", "added",
-                 "pending"])
+                 "pending", "feature"])
 
 
 @dataclass
@@ -102,6 +102,8 @@ def _term(name: str, value: str):
         return Track.missing.is_(value.lower() in ("1", "true", "yes"))
     if name == "added":
         return Track.added_at >= _date(value.removesuffix(".."))
+    if name == "feature":
+        return _feature(value)
     if name == "pending":
         plugin, _, stage = value.partition(".")
         if not stage:
@@ -109,6 +111,19 @@ def _term(name: str, value: str):
         return ~exists().where(TrackStage.track_id == Track.id, TrackStage.plugin == plugin,
                                TrackStage.stage == stage, TrackStage.status == "done")
     raise QueryError(f"unknown field {name!r}")
+
+
+def _feature(value: str):
+    """``feature:energy=0.6..`` (number or range), ``feature:camelot=8A``, ``feature:tempo_meaningful=true``."""
+    name, sep, wanted = value.partition("=")
+    if not sep or not name:
+        raise QueryError(f"feature takes name=value, e.g. feature:energy=0.6..1 or feature:camelot=8A, not {value!r}")
+    stored = Track.features[name]
+    if wanted.lower() in ("true", "false"):
+        return stored.as_boolean().is_(wanted.lower() == "true")
+    if any(c.isdigit() for c in wanted) and all(c.isdigit() or c in ".-" for c in wanted):
+        return _number_range(stored.as_float(), wanted)
+    return stored.as_string() == wanted
 
 
 def _base() -> Select:
