@@ -59,7 +59,7 @@ def _front_image(listing: dict, size: int) -> str | None:
 
 def _release_group_by_search(album: AlbumSnapshot, settings: CoverSettings, client: WebClient) -> str | None:
     """The release group of the best MusicBrainz match for title and album artist, when it is a sure one."""
-    if not album.title or is_various(album.albumartist):
+    if not album.title or not album.albumartist:  # "Various Artists" is an artist on MusicBrainz
         return None
     query = f'release:"{_lucene(album.title)}" AND artist:"{_lucene(album.albumartist or "")}"'
     answer = client.json(f"{settings.musicbrainz_url.rstrip('/')}/ws/2/release/",
@@ -78,7 +78,7 @@ def _lucene(text: str) -> str:
 # -- Last.fm -----------------------------------------------------------------------------------------
 
 def lastfm_album(album: AlbumSnapshot, settings: CoverSettings, client: WebClient) -> Iterator[Found]:
-    if not settings.lastfm_api_key or not album.albumartist or is_various(album.albumartist):
+    if not settings.lastfm_api_key or not album.albumartist:  # Last.fm lists compilations too
         return
     answer = _lastfm(settings, client, {"method": "album.getinfo", "artist": album.albumartist,
                                         "album": album.title, "autocorrect": "1"})

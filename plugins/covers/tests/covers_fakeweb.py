@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -40,11 +41,11 @@ class FakeWeb:
     lastfm_artist: str = "lastfm-artist-getinfo.json"
     requests: list[Seen] = field(default_factory=list)
 
-    def __enter__(self) -> FakeWeb:
+    def __enter__(self) -> Self:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (the name http.server calls)
+            def do_GET(self):
                 fake._answer(self)
 
             def log_message(self, *args):

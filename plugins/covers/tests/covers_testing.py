@@ -14,7 +14,7 @@ PLUGIN_DIR = Path(__file__).resolve().parents[1]
 if importlib.util.find_spec("soniquebay_covers") is None:  # a checkout without bootstrap
     sys.path.insert(0, str(PLUGIN_DIR))
 
-from soniquebay_covers import plugin  # noqa: E402
+from soniquebay_covers import plugin
 
 
 def fetch(album: AlbumSnapshot, **config):
