@@ -85,20 +85,32 @@ def vectorize(track: TrackSnapshot, config: dict) -> Embedding | None:
     """Turn one track into a vector for similarity and hybrid search.
 
     Called in: a job on the plugin's queue (usually the heavy one). Return an
-    ``Embedding`` naming the model that made it, or ``None`` when this track
-    cannot be embedded by this plugin. ``async def`` is allowed.
+    ``Embedding`` naming the model that made it and the ``input_hash`` of what
+    was embedded. ``track.embedding_hashes`` holds the hashes of the track's
+    stored vectors: return ``None`` when the stored one is still right (or when
+    this plugin cannot embed the track). ``async def`` is allowed. The stage
+    runs again when the track changes (rescan, or a patch of another stage).
     """
 
 
 @hookspec(firstresult=True)
-def search_tracks(query: str, limit: int, config: dict) -> list[int] | None:
-    """The vector half of hybrid search: track ids that match ``query`` by meaning, best first.
+def embed_text(text: str, config: dict) -> Embedding | None:
+    """A query vector for ``text``, in the same space as the plugin's track vectors.
 
-    Called in: the API process, for each search, through the core's loop (an
-    ``async def`` is not allowed here: answer from an in-memory or database
-    index, quickly). The core fuses this ranking with the full-text one
-    (reciprocal-rank fusion) and applies the request's filters. ``None``: this
-    plugin has no opinion (the next one is asked; none means full-text only).
+    Called in: the API process, for semantic and hybrid search, in a worker
+    thread (not ``async``). The core finds the nearest tracks among the
+    vectors of the returned ``model``. ``None``: no opinion (no vectors, then).
+    """
+
+
+@hookspec
+def similar_artists(artist: str, config: dict) -> list[tuple[str, float]] | None:
+    """Artists like ``artist`` from an outside source (e.g. Last.fm), as (name, similarity 0..1), best first.
+
+    Called in: the API process (``/api/vectors/artists/{id}/similar``), in a
+    worker thread. The core merges every answer with its own neighbours from
+    the library's vectors (reciprocal-rank fusion) and keeps the names found in
+    the library. Return ``None`` when the source knows nothing of the artist.
     """
 
 

@@ -102,6 +102,8 @@ class TrackSnapshot(_Data):
     key: str | None = None
     features: dict[str, float | str | bool | None] = Field(default_factory=dict)
     has_embedded_cover: bool = False
+    embedding_hashes: dict[str, str] = Field(default_factory=dict, description="for ``vectorize`` only: "
+                                             "model → input hash of the track's stored vectors")
 
 
 class TagWeight(_Data):
@@ -145,10 +147,13 @@ class CoverCandidate(_Data):
 
 
 class Embedding(_Data):
-    """A vector for a track, tagged with the model that made it."""
+    """A vector for a track (or a search text), tagged with the model that made it."""
 
     model: str
-    vector: list[float]
+    vector: list[float] = Field(min_length=1)
+    input_hash: str | None = Field(None, max_length=64, description="hash of what was embedded (model included): "
+                                   "the runner hands it back in ``TrackSnapshot.embedding_hashes`` so an "
+                                   "unchanged track is not embedded again")
 
 
 class AlbumArt(CoverCandidate):

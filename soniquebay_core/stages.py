@@ -21,6 +21,7 @@ from .plugins import PluginHost
 
 STAGE_HOOKS = ("enrich_track", "fetch_cover", "vectorize")
 ALBUM_STAGES = frozenset({"fetch_cover"})
+RECOMPUTED_STAGES = frozenset({"vectorize"})  # due again when the track changes after they ran
 BUCKET = 64  # tracks (or albums) per background job: ids id // BUCKET share a job
 
 
@@ -29,12 +30,20 @@ def now() -> datetime:
 
 
 def _settled(plugin: str, stage: str, version: str, at: datetime):
-    """A stage row that means "nothing to do now" for the track."""
+    """A stage row that means "nothing to do now" for the track.
+
+    A vector sums up the whole track, so ``vectorize`` is due again when the
+    track changed after it ran (another stage patched its features, genres or
+    tags); the plugin's input hash makes that re-run cheap when nothing it
+    embeds changed.
+    """
+    done = TrackStage.status.in_(("done", "failed"))
+    if stage in RECOMPUTED_STAGES:
+        done = and_(done, TrackStage.updated_at >= Track.updated_at)
     return exists().where(
         TrackStage.track_id == Track.id, TrackStage.plugin == plugin, TrackStage.stage == stage,
         TrackStage.plugin_version == version,
-        or_(TrackStage.status.in_(("done", "failed")),
-            and_(TrackStage.status == "retry", TrackStage.next_attempt_at > at)))
+        or_(done, and_(TrackStage.status == "retry", TrackStage.next_attempt_at > at)))
 
 
 def pending_tracks_query(plugin: str, stage: str, version: str, at: datetime | None = None):

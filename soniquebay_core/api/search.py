@@ -1,8 +1,9 @@
 """Search: ranked, accent-insensitive, prefix-aware, with facets and the tracks' filters.
 
 ``GET /api/search?q=…`` ranks tracks by full-text relevance (``search.py``);
-when a plugin answers ``search_tracks`` (the vector half), the two rankings
-are fused. Filters narrow the ranked set and facets count what is left.
+when the library has track vectors and a plugin answers ``embed_text``, the
+nearest tracks by meaning (the vector half, ``vectors/api.py``) are fused in
+(reciprocal-rank fusion). Filters narrow the ranked set and facets count what is left.
 ``GET /api/search/suggest?q=…`` is the typeahead: a few artists, albums and
 tracks whose words start with what was typed.
 """
@@ -17,43 +18,45 @@ from .. import search
 from ..library import query as track_query
 from ..models import Album, Artist, Genre, Track, TrackGenre
 from ..text import fold
-from .deps import ConnDep, RuntimeDep
+from ..vectors.api import VectorsDep, semantic_ranking
+from .deps import ConnDep
 from .library import range_term
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
 CANDIDATES = 1000  # ranked ids considered before filters and paging
+MEANING_CANDIDATES = 200  # of which found by meaning (the vector half), at most
 FACET_SIZE = 10
 
 
-async def _ranking(conn, runtime, q: str) -> list[int]:
+async def _ranking(conn, vectors, q: str) -> list[int]:
+    """Full-text ranking, fused with the tracks nearest by meaning when ``vectors`` is given."""
     ranked = search.ranked_ids(conn.dialect.name, q)
     if ranked is None:
         return []
     ranked = ranked.subquery()
     full_text = (await conn.execute(select(ranked.c.id).order_by(ranked.c.rank, ranked.c.id)
                                     .limit(CANDIDATES))).scalars().all()
-    answer = runtime.host.dispatch.call_first("search_tracks", query=q, limit=CANDIDATES,
-                                              on_error=lambda plugin, hook, exc: None)
-    return search.fuse(list(full_text), answer[1]) if answer else list(full_text)
+    meaning = [t for t, _ in await semantic_ranking(conn, vectors, q, MEANING_CANDIDATES)] if vectors else []
+    return search.fuse(list(full_text), meaning) if meaning else list(full_text)
 
 
 @router.get("")
-async def search_library(conn: ConnDep, runtime: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=200)],
+async def search_library(conn: ConnDep, vectors: VectorsDep, q: Annotated[str, Query(min_length=1, max_length=200)],
                          artist: str | None = None, album: str | None = None, genre: str | None = None,
                          key: str | None = None, format: str | None = None, year_min: int | None = None,
                          year_max: int | None = None, bpm_min: float | None = None, bpm_max: float | None = None,
+                         feature: Annotated[list[str] | None, Query(description="name=value or name=low..high")] = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
                          offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    ranking = await _ranking(conn, runtime, q)
-                         feature: Annotated[list[str] | None, Query(description="name=value or name=low..high")] = None,
+    ranking = await _ranking(conn, vectors, q)
     terms = [(n, v) for n, v in (("artist", artist), ("album", album), ("genre", genre), ("key", key),
                                  ("format", format)) if v]
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
+    terms += [("feature", value) for value in feature or []]
     matched = track_query.statement(track_query.Query(terms=terms)).where(Track.id.in_(ranking))
     matched_ids = set((await conn.execute(matched.with_only_columns(Track.id))).scalars().all())
     ordered = [t for t in ranking if t in matched_ids]
-    terms += [("feature", value) for value in feature or []]
     page = ordered[offset:offset + limit]
     by_id = {t["id"]: t for t in await track_query.tracks_by_id(conn, page)}
     return {"query": q, "total": len(ordered), "limit": limit, "offset": offset,
@@ -82,7 +85,7 @@ async def _facets(conn, ids: list[int]) -> dict[str, list[dict]]:
 
 
 @router.get("/suggest")
-async def suggest(conn: ConnDep, runtime: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=100)],
+async def suggest(conn: ConnDep, q: Annotated[str, Query(min_length=1, max_length=100)],
                   limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict:
     folded = fold(q)
     starts = folded + "%"
@@ -99,7 +102,7 @@ async def suggest(conn: ConnDep, runtime: RuntimeDep, q: Annotated[str, Query(mi
         Album.title_key.like(starts) | Album.title_key.like(words)).order_by(best(Album.title_key),
                                                                              func.length(Album.title), Album.id)
         .limit(limit))
-    ranking = (await _ranking(conn, runtime, q))[:limit]
+    ranking = (await _ranking(conn, None, q))[:limit]  # typed prefixes carry no meaning yet
     tracks = {t["id"]: t for t in await track_query.tracks_by_id(conn, ranking)}
     return {"query": q, "artists": [dict(r._mapping) for r in artists], "albums": [dict(r._mapping) for r in albums],
             "tracks": [{k: tracks[t][k] for k in ("id", "title", "artist", "album", "album_id", "duration")}

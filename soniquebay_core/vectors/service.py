@@ -1,0 +1,128 @@
+"""The vectors of one process: which model is current, its in-memory index, the database store, artists.
+
+The current model is the one most tracks have a vector of (``_store_embedding``
+keeps one model per track, so after a switch of embedder the new model takes
+over as tracks are re-vectorised); a search text's model, answered by the
+plugin's ``embed_text``, switches the index to it when it differs.
+
+The first request loads the index (and waits for it); later requests use what
+is loaded and, at most every ``REFRESH_S`` seconds, start a background refresh
+(new vectors in, the database store synced), so no request pays for it. When the
+index would outgrow ``INDEX_BUDGET_MB``, queries go to the database's own kNN
+store instead (sqlite-vec, pgvector, or the numpy scan).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import numpy as np
+from sqlalchemy import func, select
+
+from ..models import TrackEmbedding
+from . import artists as artist_space
+from . import store as stores
+from .index import VectorIndex
+
+log = logging.getLogger("soniquebay.vectors")
+
+REFRESH_S = 5.0
+INDEX_BUDGET_MB = 512
+
+
+class VectorService:
+    def __init__(self, db, host_of):
+        self.db = db
+        self._host_of = host_of  # the runtime's current plugin host (it is rebuilt when plugins are switched)
+        self.store: stores.VectorStore | None = None
+        self.index: VectorIndex | None = None
+        self.in_memory = True  # False: the index would outgrow INDEX_BUDGET_MB; the database store answers
+        self._artists: tuple[tuple, artist_space.ArtistSpace] | None = None
+        self._checked = 0.0
+        self._refreshing: asyncio.Task | None = None
+        self._lock = asyncio.Lock()
+
+    async def current(self, model: str | None = None) -> VectorIndex | None:
+        """The index of ``model`` (default: the library's main model), loaded on first use."""
+        async with self._lock:
+            if self.store is None:
+                async with self.db.engine.connect() as conn:
+                    self.store = await stores.detect(conn)
+                log.info("vectors: database store %s (%s)", self.store.name, self.store.detail)
+            if self.index is None or (model is not None and model != self.index.model):
+                wanted = await self._model(model)
+                if wanted is None:
+                    return None
+                name, dims, count = wanted
+                self.index = VectorIndex(name, dims)
+                self.in_memory = count * dims * 4 <= INDEX_BUDGET_MB * 2**20
+                self._artists = None
+                if self.in_memory:
+                    async with self.db.engine.connect() as conn:
+                        await self.index.refresh(conn)
+                self._checked = 0.0  # the database store syncs in the background, now
+        if time.monotonic() - self._checked > REFRESH_S and (self._refreshing is None or self._refreshing.done()):
+            self._checked = time.monotonic()
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh(self.index))
+        return self.index
+
+    async def settled(self) -> None:
+        """Wait for a background refresh under way (tests, benchmarks)."""
+        if self._refreshing is not None:
+            await asyncio.shield(self._refreshing)
+
+    async def _model(self, model: str | None) -> tuple[str, int, int] | None:
+        query = select(TrackEmbedding.model, TrackEmbedding.dims, func.count()).group_by(TrackEmbedding.model, TrackEmbedding.dims)\
+            .order_by(func.count().desc(), TrackEmbedding.model).limit(1)
+        if model is not None:
+            query = query.where(TrackEmbedding.model == model)
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else tuple(row)
+
+    async def _refresh(self, index: VectorIndex) -> None:
+        try:
+            async with self.db.engine.connect() as conn:
+                if self.in_memory:
+                    await index.refresh(conn)
+                    await conn.commit()
+                await self.store.sync(conn, index.model, index.dims)
+        except Exception:
+            log.exception("vectors: refreshing the index of %s failed; trying again later", index.model)
+
+    async def nearest(self, conn, vector: np.ndarray, k: int,
+                      exclude: frozenset[int] = frozenset()) -> list[tuple[int, float]]:
+        """The current index's ``k`` nearest tracks to ``vector``: (track id, cosine similarity), best first."""
+        if self.in_memory:
+            return self.index.search(vector, k, exclude)
+        found = await self.store.knn(conn, self.index.model, vector, k + len(exclude))
+        return [(t, s) for t, s in found if t not in exclude][:k]
+
+    async def vector(self, conn, track_id: int) -> np.ndarray | None:
+        """A track's vector of the current model."""
+        if self.in_memory:
+            return self.index.vector(track_id)
+        blob = await conn.scalar(select(TrackEmbedding.vector).where(
+            TrackEmbedding.track_id == track_id, TrackEmbedding.model == self.index.model))
+        return None if blob is None else stores.to_array(blob)
+
+    async def text_vector(self, text: str) -> tuple[str, np.ndarray] | None:
+        """The plugin's vector for a search text, or ``None`` without a plugin (or when it fails)."""
+        host = self._host_of()
+        if not host.dispatch.impls("embed_text"):
+            return None
+        answer = await asyncio.to_thread(host.dispatch.call_first, "embed_text", text=text,
+                                         on_error=lambda plugin, hook, exc: log.warning(
+                                             "plugin %s could not embed a search text: %s", plugin, exc))
+        if answer is None:
+            return None
+        embedding = answer[1]
+        return embedding.model, np.asarray(embedding.vector, dtype=np.float32)
+
+    async def artists(self, conn, index: VectorIndex) -> artist_space.ArtistSpace:
+        """Artist vectors and scenes, rebuilt when the index changed."""
+        version = (index.model, index.size, index.newest)
+        if self._artists is None or self._artists[0] != version:
+            self._artists = (version, await artist_space.build(conn, index))
+        return self._artists[1]
