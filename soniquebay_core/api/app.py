@@ -16,7 +16,9 @@ from ..config import Settings
 from ..errors import DatabaseUnavailable, SoniqueBayError
 from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
+from ..vectors import api as vectors
 from . import accounts, admin, batch, covers, events, graphql, health, library, playlists, scans, search, stream
+from .body_limit import BodyLimit
 from .observability import HttpMetrics, RequestObserver
 from .plugin_routes import mount_plugin_routes
 from .security import LoginThrottle, current_user
@@ -65,8 +67,9 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
                   description="Your music library: browse, stream, scan, automate.")
     app.state.http_metrics = HttpMetrics()
     app.add_middleware(RequestObserver)
+    app.add_middleware(BodyLimit)
     signed_in = [Depends(current_user)]
-    for module in (library, search, stream, scans, covers, playlists, batch, graphql):
+    for module in (library, search, stream, scans, covers, playlists, batch, graphql, vectors):
         app.include_router(module.router, dependencies=signed_in)
     app.include_router(events.router)  # signs in per route: a WebSocket cannot send headers
     app.include_router(accounts.router)

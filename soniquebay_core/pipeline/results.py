@@ -142,11 +142,17 @@ async def _stored_image(conn: AsyncConnection, image: CoverCandidate, data_dir: 
 
 
 async def _store_embedding(conn: AsyncConnection, track_id: int, embedding: Embedding) -> None:
+    """One vector per track: a new model's vector replaces the old model's. ``added_at`` is when the
+    vector was last written (the vector indexes refresh from it)."""
     blob = struct.pack(f"<{len(embedding.vector)}f", *embedding.vector)
+    await conn.execute(delete(TrackEmbedding).where(TrackEmbedding.track_id == track_id,
+                                                    TrackEmbedding.model != embedding.model))
     stmt = insert_for(conn, TrackEmbedding.__table__)
     await conn.execute(stmt.on_conflict_do_update(
-        index_elements=["track_id", "model"], set_={"dims": stmt.excluded.dims, "vector": stmt.excluded.vector}),
-        {"track_id": track_id, "model": embedding.model, "dims": len(embedding.vector), "vector": blob})
+        index_elements=["track_id", "model"],
+        set_={c: stmt.excluded[c] for c in ("dims", "vector", "input_hash", "added_at")}),
+        {"track_id": track_id, "model": embedding.model, "dims": len(embedding.vector), "vector": blob,
+         "input_hash": embedding.input_hash})
 
 
 async def _record_stages(conn: AsyncConnection, plugin: str, stage: str, version: str,

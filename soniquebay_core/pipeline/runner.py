@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from ..db import Database
 from ..errors import TransientPluginError
 from ..library.query import tracks_by_id
-from ..models import Album, Track, TrackStage
+from ..models import Album, Track, TrackEmbedding, TrackStage
 from ..plugins import PluginHost
 from ..schemas import AlbumSnapshot, CoverCandidate, Embedding, TrackPatch, TrackSnapshot
 from ..stages import ALBUM_STAGES, BUCKET, now, pending_targets
@@ -160,7 +160,14 @@ class StageRunner:
     async def _snapshots(self, conn, stage: str, targets: list[int]) -> dict[int, TrackSnapshot | AlbumSnapshot]:
         if stage not in ALBUM_STAGES:
             fields = TrackSnapshot.model_fields
-            return {t["id"]: TrackSnapshot.model_validate({k: v for k, v in t.items() if k in fields})
+            hashes: dict[int, dict[str, str]] = {}
+            if stage == "vectorize":  # so that the plugin can skip an unchanged track
+                for track_id, model, digest in await conn.execute(
+                        select(TrackEmbedding.track_id, TrackEmbedding.model, TrackEmbedding.input_hash).where(
+                            TrackEmbedding.track_id.in_(targets), TrackEmbedding.input_hash.is_not(None))):
+                    hashes.setdefault(track_id, {})[model] = digest
+            return {t["id"]: TrackSnapshot.model_validate({**{k: v for k, v in t.items() if k in fields},
+                                                           "embedding_hashes": hashes.get(t["id"], {})})
                     for t in await tracks_by_id(conn, targets)}
         albums = {row.id: row for row in await conn.execute(select(Album).where(Album.id.in_(targets)))}
         paths: dict[int, list[str]] = {}
