@@ -1,1 +1,1 @@
-"""SoniqueBay audio analysis: tempo, key and features with librosa-grade building blocks, fast."""
+"""SoniqueBay audio analysis: tempo, key, loudness and features from one excerpt and one STFT."""

@@ -22,7 +22,7 @@ MANIFEST = PluginManifest(
     timeout_s=120,
     retries=1,
     min_memory_mb=350,
-    preload=("numpy", "scipy.fft", "scipy.signal", "scipy.ndimage", "soundfile", "soxr", "librosa.filters",
+    preload=("numpy", "scipy.fft", "scipy.signal", "scipy.ndimage", "soundfile", "soxr",
              "soniquebay_analysis.analyse"),
 )
 

@@ -15,6 +15,7 @@ import scipy.fft
 
 N_FFT = 2048
 HOP = 128
+BLOCK = 512  # frames per FFT call
 
 
 @dataclass
@@ -39,12 +40,15 @@ def _window(n_fft: int) -> np.ndarray:
 
 
 def stft_power(samples: np.ndarray, sr: int, n_fft: int = N_FFT, hop: int = HOP) -> Spectrum:
-    """Power spectrogram of ``samples`` (frames centred like librosa's, zero padded at the ends)."""
+    """Power spectrogram of ``samples`` (centred frames, zero padded at the ends)."""
     padded = np.pad(samples.astype(np.float32, copy=False), n_fft // 2)
     if len(padded) < n_fft:
         padded = np.pad(padded, (0, n_fft - len(padded)))
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
-    spectrum = scipy.fft.rfft(frames * _window(n_fft), axis=1, overwrite_x=True)  # float32 in, complex64 out
-    power = np.abs(spectrum)
-    power *= power
+    power = np.empty((len(frames), n_fft // 2 + 1), dtype=np.float32)
+    window = _window(n_fft)
+    for start in range(0, len(frames), BLOCK):  # in blocks: the complex spectrum never exists whole
+        spectrum = scipy.fft.rfft(frames[start:start + BLOCK] * window, axis=1, overwrite_x=True)
+        block = np.abs(spectrum, out=power[start:start + BLOCK])
+        block *= block
     return Spectrum(power, sr, n_fft, hop)

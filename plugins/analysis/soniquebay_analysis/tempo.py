@@ -44,11 +44,15 @@ class Tempo:
 
 @lru_cache(maxsize=4)
 def _mel_bank(sr: int, n_fft: int) -> tuple[np.ndarray, int]:
-    import librosa.filters
+    """(bins, bands) triangular filters evenly spaced on the mel scale, and how many bands sit below 200 Hz."""
+    def mel(hz):
+        return 2595.0 * np.log10(1.0 + np.asarray(hz) / 700.0)
 
-    bank = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=N_BANDS, fmin=F_MIN, fmax=min(F_MAX, sr / 2), norm=None)
-    centres = librosa.mel_frequencies(N_BANDS + 2, fmin=F_MIN, fmax=min(F_MAX, sr / 2))[1:-1]
-    return np.ascontiguousarray(bank.T, dtype=np.float32), int(np.sum(centres < LOW_BAND_HZ))
+    edges = 700.0 * (10 ** (np.linspace(mel(F_MIN), mel(min(F_MAX, sr / 2)), N_BANDS + 2) / 2595.0) - 1.0)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    bank = np.maximum(0.0, np.minimum((freqs - lower) / (centre - lower), (upper - freqs) / (upper - centre)))
+    return np.ascontiguousarray(bank.T, dtype=np.float32), int(np.sum(edges[1:-1] < LOW_BAND_HZ))
 
 
 def band_energies(spectrum: Spectrum) -> tuple[np.ndarray, int]:
