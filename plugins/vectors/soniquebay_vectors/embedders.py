@@ -79,8 +79,8 @@ def _build(kind: str, cache_dir: Path, dims: int, threads: int) -> Embedder:
         from .static import StaticEmbedder
 
         export.ensure(cache_dir, static_dims=dims)
-        return Embedder(f"static-minilm-{dims}", StaticEmbedder(cache_dir / export.static_file(dims)))
+        return Embedder(f"static-minilm-q8-{dims}", StaticEmbedder(cache_dir / export.static_file(dims)))
     from .minilm import MiniLM
 
     export.ensure(cache_dir)
-    return Embedder("minilm-l6-v2-int8", MiniLM(cache_dir / export.MINILM_FILE, threads=threads))
+    return Embedder("minilm-l6-v2-q8", MiniLM(cache_dir / export.MINILM_FILE, threads=threads))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-MINILM_FILE = "minilm-l6-v2-int8.onnx"
+MINILM_FILE = "minilm-l6-v2-q8.onnx"
 MAX_TOKENS = 128
 
 
@@ -36,7 +36,7 @@ def model_dir() -> Path:
 
 
 def static_file(dims: int) -> str:
-    return f"static-minilm-{dims}.npz"
+    return f"static-minilm-q8-{dims}.npz"
 
 
 @contextmanager
@@ -88,7 +88,8 @@ def _export_minilm(target: Path) -> None:
         torch.onnx.export(LastHiddenState(bert), example, str(float_path), input_names=names,
                           output_names=["last_hidden_state"], opset_version=17, dynamo=False,
                           dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]})
-    quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8)
+    # per-channel int8 weights: cosine ≥ 0.99 to the float model (per-tensor: ~0.96), at the same speed
+    quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True)
     float_path.unlink()
     os.replace(int8_path, target)
 

@@ -46,7 +46,7 @@ async def test_minilm_vectors_give_sensible_neighbours_search_radio_and_scenes(s
         async with app.state.runtime.db.engine.connect() as conn:
             models = dict((await conn.execute(select(TrackEmbedding.model, func.count())
                                               .group_by(TrackEmbedding.model))).all())
-        assert models == {"minilm-l6-v2-int8+audio8": len(tracks)}
+        assert models == {"minilm-l6-v2-q8+audio8": len(tracks)}
         status = (await client.get("/api/vectors/status")).json()
         assert status["tracks"] == len(tracks) and status["dims"] == 392
         assert status["store"] == ("sqlite-vec" if settings.database_url.startswith("sqlite") else "numpy")
