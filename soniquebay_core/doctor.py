@@ -66,6 +66,7 @@ async def _database(settings: Settings, host: PluginHost) -> list[Finding]:
                 found.append(Finding("warn", "sqlite extensions", "this SQLite cannot load extensions",
                                      "vector search falls back to brute force; reinstall sqlean-py"))
         async with db.engine.connect() as conn:
+            found += await _vectors(conn)
             for s in await stage_summary(conn, host):
                 name = f"stage {s['plugin']}.{s['stage']}"
                 detail = f"{s['done']} done, {s['pending']} pending, {s['failed']} failed"
@@ -77,6 +78,30 @@ async def _database(settings: Settings, host: PluginHost) -> list[Finding]:
     finally:
         await db.close()
     return found
+
+
+async def _vectors(conn) -> list[Finding]:
+    """Which path vector queries take here: the database's kNN store, and the in-memory index beside it."""
+    from sqlalchemy import func, select
+
+    from .models import TrackEmbedding
+
+    held = (await conn.execute(select(TrackEmbedding.model, func.count()).group_by(TrackEmbedding.model)
+                               .order_by(func.count().desc()))).all()
+    vectors = ", ".join(f"{n} of {m}" for m, n in held) or "none yet"
+    try:
+        from .vectors.service import INDEX_BUDGET_MB
+        from .vectors.store import detect
+    except ImportError as exc:  # numpy comes with a vectors plugin
+        return [Finding("warn" if held else "ok", "vectors", f"vector search unavailable: {exc}; vectors: {vectors}",
+                        "install a vectors plugin (soniquebay-vectors)")]
+    store = await detect(conn, enable=False)
+    detail = (f"queries from an in-memory index (up to {INDEX_BUDGET_MB} MB), database store {store.detail}; "
+              f"vectors: {vectors}")
+    if store.name == "numpy":
+        return [Finding("warn", "vectors", detail, "for a database kNN index: sqlite-vec (pip install sqlite-vec) "
+                                                   "or pgvector on the PostgreSQL server")]
+    return [Finding("ok", "vectors", detail)]
 
 
 def _redis(settings: Settings) -> list[Finding]:

@@ -127,3 +127,22 @@ async def test_index_and_store_follow_added_changed_and_removed_vectors(any_url)
             assert ids[1] not in [t for t, _ in await store.knn(conn, MODEL, vectors[1], 5)]
     finally:
         await db.close()
+
+
+async def test_doctor_says_which_vector_path_is_in_use(any_url, tmp_path):
+    from soniquebay_core.config import Settings
+    from soniquebay_core.doctor import diagnose
+    from soniquebay_core.plugins import load_plugins
+
+    db = await Database.open(any_url)
+    await fill(db, unit_rows(3, seed=6))
+    await db.close()
+    settings = Settings(data_dir=tmp_path / "data", database_url=any_url)
+    finding = {f.check: f for f in await diagnose(settings, load_plugins(settings, entry_points_group=False))}["vectors"]
+    assert "in-memory index" in finding.detail and f"3 of {MODEL}" in finding.detail
+    if "sqlite" in any_url:
+        assert finding.level == "ok" and "sqlite-vec v" in finding.detail
+    elif "host=" in any_url:
+        assert finding.level == "ok" and "pgvector" in finding.detail
+    else:
+        assert finding.level == "warn" and "no pgvector" in finding.detail and "pgvector" in finding.fix

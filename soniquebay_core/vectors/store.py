@@ -147,9 +147,8 @@ class SqliteVecStore(_Synced):
         await load_sqlite_vec(conn)
         table = table_name(model, len(vector))
         rows = await conn.execute(text(f"SELECT track_id, distance FROM {table} WHERE embedding MATCH :q "
-                                       "AND k = :k ORDER BY distance, track_id"),
-                                  {"q": vector.astype("<f4").tobytes(), "k": k})
-        return [(int(i), 1.0 - float(d)) for i, d in rows]
+                                       "AND k = :k ORDER BY distance"), {"q": vector.astype("<f4").tobytes(), "k": k})
+        return [(int(i), 1.0 - float(d)) for i, d in sorted(rows, key=lambda r: (r[1], r[0]))]
 
 
 class PgVectorStore(_Synced):
@@ -196,8 +195,11 @@ async def load_sqlite_vec(conn: AsyncConnection) -> None:
     raw.info["sqlite_vec"] = True
 
 
-async def detect(conn: AsyncConnection) -> VectorStore:
-    """The best store this database offers; the reason is in ``detail`` when it is the numpy fallback."""
+async def detect(conn: AsyncConnection, enable: bool = True) -> VectorStore:
+    """The best store this database offers; the reason is in ``detail`` when it is the numpy fallback.
+
+    ``enable=False`` (``soniquebay doctor``) reports pgvector without creating the extension.
+    """
     if conn.dialect.name == "sqlite":
         try:
             await load_sqlite_vec(conn)
@@ -208,6 +210,9 @@ async def detect(conn: AsyncConnection) -> VectorStore:
     available = await conn.scalar(text("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"))
     if available is None:
         return NumpyStore("this PostgreSQL server has no pgvector extension")
+    if not enable:
+        installed = await conn.scalar(text("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
+        return PgVectorStore(installed or f"{available} (enabled on first use)")
     try:
         async with conn.begin_nested():
             await conn.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
