@@ -24,7 +24,7 @@ class SearchBox:
         self._asked = 0
         with ui.element("div").classes("sb-search"):
             self.input = ui.input(placeholder="Search artists, albums, tracks").props(
-                'dense standout clearable input-class=sb-search-input aria-label=Search type=search')\
+                'dense outlined rounded clearable input-class=sb-search-input aria-label=Search type=search')\
                 .classes("w-full")
             with self.input.add_slot("prepend"):
                 ui.icon("search")

@@ -80,7 +80,7 @@ async def root(request: Request):
                 ui.menu_item("Log out", lambda: ui.run_javascript(
                     "fetch('/api/auth/logout', {method: 'POST'}).then(() => location.assign('/login'))"))
 
-    with ui.left_drawer(value=True, bordered=False).props("width=220 breakpoint=1023")\
+    with ui.left_drawer(value=None, bordered=False).props("width=220 breakpoint=1023")\
             .classes("sb-drawer q-pa-sm") as drawer:
         for label, icon, path, admin_only in NAV:
             if admin_only and user["role"] != "admin":

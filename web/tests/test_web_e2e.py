@@ -155,6 +155,8 @@ def test_albums_grid_and_album_page(server, admin):
     assert page.locator(".sb-album-title").text_content() == title
     assert page.locator(".sb-track").count() >= 1
     page.wait_for_selector(".sb-track .q-badge:has-text('BPM')")  # the plugin's tempo is shown
+    page.wait_for_function("() => { const img = document.querySelector('.sb-album-cover img');"
+                           " return img && img.complete && img.naturalWidth > 0; }")
     shot(page, "album")
 
 

@@ -26,7 +26,7 @@ class StageBoard:
                         ui.label(label).classes("text-subtitle1 text-weight-medium")
                         ui.space()
                         status = ui.label("").classes("sb-muted sb-stage-status")
-                    bar = ui.linear_progress(value=0, show_value=False, size="10px").props("rounded")\
+                    bar = ui.linear_progress(value=0, show_value=False, size="10px").props("rounded instant-feedback")\
                         .classes("sb-stage-bar")
                     errors = ui.label("").classes("text-negative text-caption sb-stage-errors")
             self.rows[stage] = {"status": status, "bar": bar, "errors": errors, "done": 0, "failed": 0,
