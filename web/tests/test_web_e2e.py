@@ -222,6 +222,33 @@ def test_queue_reorder_remove_survives_reload_and_saves(server, admin):
     assert api(page, "/api/queue")["tracks"] == []
 
 
+def test_playlist_create_rename_add_and_remove(server, admin):
+    served, _ = server
+    page, _ = admin
+    go(page, f"{served.url}/playlists", ".sb-new-playlist")
+    page.fill(".sb-new-playlist input", "Sunday")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".sb-playlist-name")
+    playlist_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    page.fill(".sb-playlist-name input", "Sunday morning")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Renamed")
+    go(page, f"{served.url}/albums", ".sb-album-card")
+    page.locator(".sb-album-card").first.click()
+    page.locator(".sb-track .sb-track-more").first.click()
+    page.get_by_text("Add to playlist…").click()
+    page.locator(".sb-dialog .q-select").click()
+    page.get_by_role("option", name="Sunday morning").click()
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.wait_for_selector("text=Added to Sunday morning")
+    stored = api(page, f"/api/playlists/{playlist_id}")
+    assert stored["name"] == "Sunday morning" and len(stored["tracks"]) == 1
+    go(page, f"{served.url}/playlists/{playlist_id}", ".sb-track")
+    page.get_by_role("button", name="Remove from playlist").click()
+    page.wait_for_selector("text=This playlist is empty")
+    assert api(page, f"/api/playlists/{playlist_id}")["tracks"] == []
+
+
 def test_search_typeahead_and_facets(server, admin):
     served, manifest = server
     page, _ = admin
@@ -275,6 +302,32 @@ def test_track_table_pages_and_sorts(server, admin):
                            ".map(r => Number(r.children[6]?.textContent)); return cells.length === 50 &&"
                            " cells.every((v, i) => i === 0 || cells[i - 1] <= v); }")
     shot(page, "tracks")
+
+
+def test_artists_genres_and_settings_pages(server, admin):
+    served, _ = server
+    page, _ = admin
+    go(page, f"{served.url}/artists", ".sb-artist-card")
+    name = page.locator(".sb-artist-card .sb-card-title").first.text_content()
+    page.locator(".sb-az-letter", has_text=re.compile(f"^{name[0].upper()}$")).click()
+    page.wait_for_url(re.compile(f"initial={name[0].upper()}"))
+    page.wait_for_selector(".sb-artist-card")
+    titles = page.locator(".sb-artist-card .sb-card-title").all_text_contents()
+    assert titles and all(t[0].upper() == name[0].upper() for t in titles)
+    shot(page, "artists")
+    page.locator(".sb-artist-card").first.click()
+    page.wait_for_selector("text=Albums >> nth=-1")
+    page.wait_for_selector(".sb-album-card")
+    shot(page, "artist")
+    go(page, f"{served.url}/genres", ".sb-genre")
+    genre = page.locator(".sb-genre").first.text_content().rsplit(" · ", 1)
+    page.locator(".sb-genre").first.click()
+    page.wait_for_selector(".sb-track-table tbody tr")
+    page.wait_for_function(f"() => document.querySelector('.sb-track-table .q-table__bottom')?.textContent"
+                           f".includes('of {genre[1].strip()}')")
+    go(page, f"{served.url}/settings", ".sb-settings-section")
+    assert page.locator(".sb-settings-section", has_text="Library").count() == 1
+    shot(page, "settings")
 
 
 def test_phone_width_and_dark_theme(server, browser):

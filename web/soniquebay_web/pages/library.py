@@ -202,7 +202,8 @@ async def tracks(args: PageArguments) -> None:
         words = ui.input("Filter", value="").props("dense outlined clearable debounce=300").classes("sb-filter-q")
         artist_in = ui.input("Artist", value=filters["artist"]).props("dense outlined clearable debounce=300")
         genre_in = ui.input("Genre", value=filters["genre"]).props("dense outlined clearable debounce=300")
-        format_in = ui.select(["", "mp3", "flac", "ogg", "opus", "m4a", "wav"], value="", label="Format")\
+        format_in = ui.select({"": "Any", **{f: f.upper() for f in ("mp3", "flac", "m4a", "ogg", "opus", "wav")}},
+                              value="", label="Format")\
             .props("dense outlined").classes("sb-filter-format")
         bpm_min = ui.number("BPM from", min=0, max=400).props("dense outlined debounce=400").classes("sb-filter-bpm")
         bpm_max = ui.number("to", min=0, max=400).props("dense outlined debounce=400").classes("sb-filter-bpm")
