@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .. import covers_store
@@ -141,18 +141,29 @@ async def _stored_image(conn: AsyncConnection, image: CoverCandidate, data_dir: 
     return await conn.scalar(select(Cover.id).where(Cover.sha256 == stored.sha256))
 
 
+_EMBEDDING_STATEMENTS: dict[str, tuple] = {}  # per dialect: built once (``excluded`` is costly to build per row)
+
+
+def _embedding_statements(conn: AsyncConnection) -> tuple:
+    dialect = conn.dialect.name
+    if dialect not in _EMBEDDING_STATEMENTS:
+        table = TrackEmbedding.__table__
+        stmt = insert_for(conn, table)
+        _EMBEDDING_STATEMENTS[dialect] = (
+            delete(table).where(table.c.track_id == bindparam("t"), table.c.model != bindparam("m")),
+            stmt.on_conflict_do_update(index_elements=["track_id", "model"], set_={
+                c: stmt.excluded[c] for c in ("dims", "vector", "input_hash", "added_at")}))
+    return _EMBEDDING_STATEMENTS[dialect]
+
+
 async def _store_embedding(conn: AsyncConnection, track_id: int, embedding: Embedding) -> None:
     """One vector per track: a new model's vector replaces the old model's. ``added_at`` is when the
     vector was last written (the vector indexes refresh from it)."""
     blob = struct.pack(f"<{len(embedding.vector)}f", *embedding.vector)
-    await conn.execute(delete(TrackEmbedding).where(TrackEmbedding.track_id == track_id,
-                                                    TrackEmbedding.model != embedding.model))
-    stmt = insert_for(conn, TrackEmbedding.__table__)
-    await conn.execute(stmt.on_conflict_do_update(
-        index_elements=["track_id", "model"],
-        set_={c: stmt.excluded[c] for c in ("dims", "vector", "input_hash", "added_at")}),
-        {"track_id": track_id, "model": embedding.model, "dims": len(embedding.vector), "vector": blob,
-         "input_hash": embedding.input_hash})
+    forget_other_models, upsert = _embedding_statements(conn)
+    await conn.execute(forget_other_models, {"t": track_id, "m": embedding.model})
+    await conn.execute(upsert, {"track_id": track_id, "model": embedding.model, "dims": len(embedding.vector),
+                                "vector": blob, "input_hash": embedding.input_hash})
 
 
 async def _record_stages(conn: AsyncConnection, plugin: str, stage: str, version: str,

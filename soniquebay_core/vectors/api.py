@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
 
 from ..api.deps import ConnDep, DbId, RuntimeDep
-from ..library.query import tracks_by_id
 from ..models import Artist
 from ..search import fuse
 from ..text import fold
@@ -80,28 +79,12 @@ async def similar(conn: ConnDep, vectors: VectorsDep, track_id: DbId, limit: Lim
     from . import similar as similar_tracks
 
     index = await _index_or_404(vectors)
-    space = await vectors.artists(conn, index) if vectors.in_memory else None
-    scene_by_artist = await _scene_lookup(conn, space) if space else None
-    items = await similar_tracks.similar_tracks(conn, vectors, track_id, limit, scene_of=scene_by_artist)
+    space = vectors.artists_if_ready(index) if vectors.in_memory else None
+    items = await similar_tracks.similar_tracks(conn, vectors, track_id, limit,
+                                                scene_of=space.scene_of_track if space else None)
     if items is None:
         raise HTTPException(404, f"track {track_id} has no vector (yet)")
     return {"track_id": track_id, "model": index.model, "items": items}
-
-
-async def _scene_lookup(conn, space):
-    """A function from a track dict to its first main artist's scene label."""
-    names = dict((await conn.execute(select(Artist.name_key, Artist.id).where(
-        Artist.id.in_([int(i) for i in space.ids])))).all())
-
-    def scene_of(track: dict) -> str | None:
-        for name in track["artists"]:
-            artist_id = names.get(fold(name))
-            scene = space.scene(artist_id) if artist_id is not None else None
-            if scene is not None:
-                return scene["label"]
-        return None
-
-    return scene_of
 
 
 @router.get("/radio")
@@ -129,9 +112,9 @@ async def radio(conn: ConnDep, vectors: VectorsDep, track: int | None = Query(No
         seed = space.matrix[space.rows[artist]]
         played = set()
     order = await similar_tracks.radio(conn, vectors, np.asarray(seed), length, played)
-    details = {t["id"]: t for t in await tracks_by_id(conn, [t for t, _ in order])}
+    known = await similar_tracks.details(conn, [t for t, _ in order])
     return {"seed": {"track": track, "artist": artist}, "model": index.model,
-            "items": [similar_tracks.describe(details[t], s, []) for t, s in order if t in details]}
+            "items": [similar_tracks.describe(known[t], s, []) for t, s in order if t in known]}
 
 
 @router.get("/search")
@@ -141,8 +124,8 @@ async def semantic_search(conn: ConnDep, vectors: VectorsDep, q: Annotated[str, 
     from . import similar as similar_tracks
 
     found = await semantic_ranking(conn, vectors, q, limit)
-    details = {t["id"]: t for t in await tracks_by_id(conn, [t for t, _ in found])}
-    return {"query": q, "items": [similar_tracks.describe(details[t], s, []) for t, s in found if t in details]}
+    known = await similar_tracks.details(conn, [t for t, _ in found])
+    return {"query": q, "items": [similar_tracks.describe(known[t], s, []) for t, s in found if t in known]}
 
 
 @router.get("/artists/{artist_id}/similar")
@@ -188,8 +171,9 @@ async def scenes(conn: ConnDep, vectors: VectorsDep, artists: Annotated[int, Que
     out = []
     for scene in space.scenes:
         members = np.flatnonzero(space.scene_of == scene["id"])
-        centre = space.matrix[members].mean(axis=0) if len(members) else None
-        ranked = members[np.argsort(-(space.matrix[members] @ centre))] if centre is not None else members
+        if not len(members):  # a mixture component no artist belongs to most
+            continue
+        ranked = members[np.argsort(-(space.matrix[members] @ space.matrix[members].mean(axis=0)))]
         out.append({**scene, "sample": [{"id": int(space.ids[i]), "name": space.names[i]}
                                         for i in ranked[:artists]]})
     return {"model": index.model, "scenes": sorted(out, key=lambda s: -s["artists"])}

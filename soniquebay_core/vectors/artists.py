@@ -7,6 +7,7 @@ scene, rarer elsewhere). Similar artists are the nearest artist vectors.
 """
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..models import Artist, Genre, Tag, TrackArtist, TrackGenre, TrackTag
+from ..text import fold
 from . import gmm
 from .index import VectorIndex
 from .store import top_k
@@ -34,6 +36,7 @@ class ArtistSpace:
     scene_of: np.ndarray  # scene number per artist
     scenes: list[dict] = field(default_factory=list)
     rows: dict[int, int] = field(default_factory=dict)
+    by_key: dict[str, int] = field(default_factory=dict)  # folded name → artist id
 
     def similar(self, artist_id: int, k: int) -> list[tuple[int, float]]:
         row = self.rows[artist_id]
@@ -44,6 +47,14 @@ class ArtistSpace:
     def scene(self, artist_id: int) -> dict | None:
         row = self.rows.get(artist_id)
         return None if row is None else self.scenes[int(self.scene_of[row])]
+
+    def scene_of_track(self, track: dict) -> str | None:
+        """The scene label of a track's first credited artist that has one."""
+        for name in track["artists"]:
+            scene = self.scene(self.by_key.get(fold(name), 0))
+            if scene is not None:
+                return scene["label"]
+        return None
 
 
 async def build(conn: AsyncConnection, index: VectorIndex) -> ArtistSpace:
@@ -60,24 +71,32 @@ async def build(conn: AsyncConnection, index: VectorIndex) -> ArtistSpace:
         np.add.at(matrix, artist_rows, index.matrix[np.array([r for _, r in pairs])])
         np.add.at(tracks, artist_rows, 1)
         matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    names = dict((await conn.execute(select(Artist.id, Artist.name).where(Artist.id.in_(artist_ids)))).all()) \
-        if artist_ids else {}
+    names, by_key = {}, {}
+    if artist_ids:
+        for artist_id, name, key in await conn.execute(select(Artist.id, Artist.name, Artist.name_key)):
+            if artist_id in rows:
+                names[artist_id], by_key[key] = name, artist_id
     space = ArtistSpace(np.array(artist_ids, dtype=np.int64), [names.get(a, "") for a in artist_ids], matrix,
-                        tracks, np.zeros(len(artist_ids), dtype=np.int64), rows=rows)
+                        tracks, np.zeros(len(artist_ids), dtype=np.int64), rows=rows, by_key=by_key)
     if artist_ids:
         await _scenes(conn, space)
     return space
 
 
-async def _scenes(conn: AsyncConnection, space: ArtistSpace) -> None:
-    x = space.matrix.astype(np.float64)
+def _cluster(matrix: np.ndarray) -> tuple[int, np.ndarray]:
+    """(number of scenes, scene of each row): PCA, then a Gaussian mixture."""
+    x = matrix.astype(np.float64)
     centred = x - x.mean(axis=0)
     dims = max(1, min(PCA_DIMS, len(x) - 1, x.shape[1]))
     _, _, components = np.linalg.svd(centred, full_matrices=False)
     reduced = centred @ components[:dims].T
     k = max(1, min(MAX_SCENES, round(math.sqrt(len(x) / 2))))
     mixture = gmm.fit(reduced, k, seed=len(x))
-    space.scene_of = mixture.predict_proba(reduced).argmax(axis=1)
+    return k, mixture.predict_proba(reduced).argmax(axis=1)
+
+
+async def _scenes(conn: AsyncConnection, space: ArtistSpace) -> None:
+    k, space.scene_of = await asyncio.to_thread(_cluster, space.matrix)  # seconds on a big library: off the loop
     labels = await _label_counts(conn, set(space.rows))
     overall: Counter = Counter()
     per_scene: dict[int, Counter] = defaultdict(Counter)

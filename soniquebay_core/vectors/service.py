@@ -41,6 +41,7 @@ class VectorService:
         self._artists: tuple[tuple, artist_space.ArtistSpace] | None = None
         self._checked = 0.0
         self._refreshing: asyncio.Task | None = None
+        self._building: asyncio.Task | None = None
         self._lock = asyncio.Lock()
 
     async def current(self, model: str | None = None) -> VectorIndex | None:
@@ -68,9 +69,10 @@ class VectorService:
         return self.index
 
     async def settled(self) -> None:
-        """Wait for a background refresh under way (tests, benchmarks)."""
-        if self._refreshing is not None:
-            await asyncio.shield(self._refreshing)
+        """Wait for the background work under way (tests, benchmarks)."""
+        for task in (self._refreshing, self._building):
+            if task is not None:
+                await asyncio.shield(task)
 
     async def _model(self, model: str | None) -> tuple[str, int, int] | None:
         query = select(TrackEmbedding.model, TrackEmbedding.dims, func.count()).group_by(TrackEmbedding.model, TrackEmbedding.dims)\
@@ -126,3 +128,19 @@ class VectorService:
         if self._artists is None or self._artists[0] != version:
             self._artists = (version, await artist_space.build(conn, index))
         return self._artists[1]
+
+    def artists_if_ready(self, index: VectorIndex) -> artist_space.ArtistSpace | None:
+        """The artist space as last built (possibly a little stale), never waiting: a rebuild, when due,
+        runs in the background. For the "same scene" of similar tracks, which must stay fast."""
+        version = (index.model, index.size, index.newest)
+        if (self._artists is None or self._artists[0] != version) and \
+                (self._building is None or self._building.done()):
+            self._building = asyncio.get_running_loop().create_task(self._build_artists(index))
+        return self._artists[1] if self._artists is not None and self._artists[0][0] == index.model else None
+
+    async def _build_artists(self, index: VectorIndex) -> None:
+        try:
+            async with self.db.engine.connect() as conn:
+                await self.artists(conn, index)
+        except Exception:
+            log.exception("vectors: building the artist space failed; trying again later")

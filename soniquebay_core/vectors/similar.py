@@ -12,11 +12,10 @@ artist nor wanders off.
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Float, case, cast, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..library.query import tracks_by_id
-from ..models import Track
+from ..models import Album, Artist, Genre, Tag, Track, TrackArtist, TrackGenre, TrackTag
 from .keys import compatible
 
 TEMPO_TOLERANCE = 0.06
@@ -45,6 +44,30 @@ def why(seed: dict, other: dict, same_scene: str | None = None) -> list[str]:
     return reasons
 
 
+async def details(conn: AsyncConnection, ids: list[int]) -> dict[int, dict]:
+    """What answers show and the "why" compares, for a few tracks, in two queries (the library's
+    ``tracks_by_id`` takes five: these answers must stay within a few milliseconds)."""
+    rows = await conn.execute(
+        select(Track.id, Track.title, Track.artist, Track.album_id, Album.title.label("album"), Track.duration,
+               Track.year, Track.bpm, Track.key).outerjoin(Album, Album.id == Track.album_id).where(Track.id.in_(ids)))
+    found = {r.id: {**r._mapping, "artists": [], "genres": [], "tags": []} for r in rows}
+    names = union_all(
+        select(TrackArtist.track_id, literal("artists").label("kind"), Artist.name,
+               cast(case((TrackArtist.role == "main", 0), else_=1000) + TrackArtist.position, Float).label("rank"))
+        .join(Artist, Artist.id == TrackArtist.artist_id)
+        .where(TrackArtist.track_id.in_(ids), TrackArtist.role != "composer"),
+        select(TrackGenre.track_id, literal("genres"), Genre.name, cast(TrackGenre.position, Float))
+        .join(Genre, Genre.id == TrackGenre.genre_id).where(TrackGenre.track_id.in_(ids)),
+        select(TrackTag.track_id, literal("tags"), Tag.name, cast(-TrackTag.weight, Float))
+        .join(Tag, Tag.id == TrackTag.tag_id).where(TrackTag.track_id.in_(ids))).subquery()
+    for track_id, kind, name, _ in await conn.execute(select(names).order_by(names.c.track_id, names.c.kind,
+                                                                             names.c.rank)):
+        values = found[track_id][kind]
+        if name not in values:
+            values.append(name)
+    return found
+
+
 def describe(track: dict, score: float, reasons: list[str]) -> dict:
     return {"id": track["id"], "title": track["title"], "artist": track["artist"], "album": track["album"],
             "album_id": track["album_id"], "duration": track["duration"], "year": track["year"],
@@ -59,12 +82,12 @@ async def similar_tracks(conn: AsyncConnection, vectors, track_id: int, k: int, 
     if vector is None:
         return None
     found = await vectors.nearest(conn, vector, k, exclude=frozenset({track_id}))
-    details = {t["id"]: t for t in await tracks_by_id(conn, [track_id] + [i for i, _ in found])}
-    seed = details[track_id]
+    known = await details(conn, [track_id] + [i for i, _ in found])
+    seed = known[track_id]
     seed_scene = scene_of(seed) if scene_of else None
     out = []
     for other_id, score in found:
-        other = details.get(other_id)
+        other = known.get(other_id)
         if other is None:
             continue
         shared = seed_scene if seed_scene and scene_of(other) == seed_scene else None
