@@ -63,6 +63,16 @@ def test_store_once_with_thumbnails(tmp_path):
     assert store(data, tmp_path) == first and sorted(p for p in tmp_path.rglob("*") if p.is_file()) == files
 
 
+def test_large_jpegs_are_decoded_small_and_recorded_at_full_size(tmp_path):
+    data = _image(3000, 2000, quality=90)
+    assert (inspect(data).width, inspect(data).height) == (3000, 2000)
+    stored = store(data, tmp_path)
+    assert (stored.width, stored.height) == (3000, 2000) and (tmp_path / stored.file).read_bytes() == data
+    assert _size(covers_store.thumb_path(tmp_path / "thumbs", stored.sha256, 512, WEBP)) == (512, 341)
+    with pytest.raises(InvalidImage):
+        inspect(data[: len(data) * 3 // 4])  # a truncated one still fails
+
+
 def test_small_images_are_never_upscaled_and_odd_formats_kept_as_png(tmp_path):
     bmp = _image(100, 80, "BMP")
     stored = store(bmp, tmp_path)
