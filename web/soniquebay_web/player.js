@@ -29,7 +29,7 @@ export default {
         </div>
       </div>
       <div class="sb-player-side row items-center no-wrap">
-        <q-icon :name="volume === 0 ? 'volume_off' : 'volume_up'" size="sm" />
+        <q-icon class="sb-volume-icon" :name="volume === 0 ? 'volume_off' : 'volume_up'" size="sm" />
         <q-slider class="sb-volume" v-model="volume" :min="0" :max="1" :step="0.01" dense aria-label="Volume" />
         <q-btn flat round dense icon="queue_music" aria-label="Queue" class="sb-queue-toggle" @click="$emit('queue')" />
       </div>
