@@ -43,8 +43,8 @@ class Queue:
         self.tracks: list[dict] = []
         self.current: int | None = None
         self.listeners: list[Callable[[], None]] = []
-        bar.on("ended", lambda: self.next(autoplay=True))
-        bar.on("next", lambda: self.next(autoplay=True))
+        bar.on("ended", self.next)
+        bar.on("next", self.next)
         bar.on("previous", self.previous)
         bar.on("start", lambda: self.jump(self.current or 0) if self.tracks else None)
         bar.on("failed", lambda e: ui.notify(f"Playback failed: {e.args}", type="negative"))
@@ -80,7 +80,7 @@ class Queue:
         ids = [t["id"] for t in self.tracks]
         self._take(await self.api.put("/api/queue", {"track_ids": ids, "current": index}), autoplay=True)
 
-    async def next(self, autoplay: bool = True) -> None:
+    async def next(self) -> None:
         if self.current is not None and self.current + 1 < len(self.tracks):
             await self.jump(self.current + 1)
 

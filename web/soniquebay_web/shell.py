@@ -64,7 +64,6 @@ async def root(request: Request):
     ui.page_title("SoniqueBay")
     ui.colors(primary="#7c4dff", secondary="#26a69a", accent="#ff4081")
     ui.query("body").classes("sb-body")
-    bar_holder: list[PlayerBar] = []
 
     with ui.header(elevated=False).classes("sb-header items-center no-wrap q-px-sm q-py-xs"):
         ui.button(icon="menu", on_click=lambda: drawer.toggle()).props("flat round dense aria-label=Menu")\
@@ -95,7 +94,6 @@ async def root(request: Request):
 
     with ui.footer(elevated=False).classes("sb-footer q-pa-none"):
         bar = PlayerBar()
-        bar_holder.append(bar)
 
     session = Session(api=api, user=user, queue=Queue(api, bar))
     search_box.session = session

@@ -1,8 +1,6 @@
 """Pieces every page uses: covers, album cards, track lists, empty and loading states."""
 from __future__ import annotations
 
-import html
-
 from nicegui import ui
 
 from .player import cover_url
@@ -76,7 +74,7 @@ def track_list(session: Session, tracks: list[dict], numbered: bool = False, sho
                     if track.get("bpm"):
                         ui.badge(f"{track['bpm']:.0f} BPM").props("outline color=grey-7")
                     if track.get("key"):
-                        ui.badge(html.escape(track["key"])).props("outline color=grey-7")
+                        ui.badge(track["key"]).props("outline color=grey-7")
                     if track.get("format"):
                         ui.badge(track["format"].upper()).props("outline color=grey-7")
                 ui.label(clock(track.get("duration"))).classes("sb-track-time sb-muted")
