@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from nicegui import ui
 from nicegui.page_arguments import PageArguments
 
+from ..api import ApiError
 from ..session import Session, guarded
 from ..widgets import album_card, clock, cover, empty_state, loading, page_title, track_list
 
@@ -156,6 +157,16 @@ async def artist(args: PageArguments) -> None:
     with ui.element("div").classes("sb-grid w-full"):
         for item in found["albums"]:
             album_card(item)
+    try:  # only when a plugin made vectors or answers similar_artists
+        similar = await session.api.get(f"/api/vectors/artists/{artist_id}/similar", limit=12)
+    except ApiError:
+        return
+    if similar["items"]:
+        ui.label("Similar artists").classes("text-h6 q-mt-lg")
+        with ui.row().classes("gap-2 sb-similar"):
+            for item in similar["items"]:
+                with ui.link(target=f"/artists/{item['id']}").classes("no-underline"):
+                    ui.chip(item["name"], icon="person").props("outline clickable")
 
 
 async def genres(args: PageArguments) -> None:
