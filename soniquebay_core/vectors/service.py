@@ -3,7 +3,8 @@
 The current model is the one most tracks have a vector of (``_store_embedding``
 keeps one model per track, so after a switch of embedder the new model takes
 over as tracks are re-vectorised); a search text's model, answered by the
-plugin's ``embed_text``, switches the index to it when it differs.
+plugin's ``embed_text``, switches the index to it when it differs, and makes
+the tracks holding another model's vector due for ``vectorize`` again.
 
 The first request loads the index (and waits for it); later requests use what
 is loaded and, at most every ``REFRESH_S`` seconds, start a background refresh
@@ -18,9 +19,9 @@ import logging
 import time
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from ..models import TrackEmbedding
+from ..models import TrackEmbedding, TrackStage
 from . import artists as artist_space
 from . import store as stores
 from .index import VectorIndex
@@ -42,6 +43,7 @@ class VectorService:
         self._checked = 0.0
         self._refreshing: asyncio.Task | None = None
         self._building: asyncio.Task | None = None
+        self._redone: set[tuple[str, str]] = set()
         self._lock = asyncio.Lock()
 
     async def current(self, model: str | None = None) -> VectorIndex | None:
@@ -119,8 +121,23 @@ class VectorService:
                                              "plugin %s could not embed a search text: %s", plugin, exc))
         if answer is None:
             return None
-        embedding = answer[1]
+        plugin, embedding = answer
+        if (plugin, embedding.model) not in self._redone:
+            self._redone.add((plugin, embedding.model))
+            await self._redo_other_models(plugin, embedding.model)
         return embedding.model, np.asarray(embedding.vector, dtype=np.float32)
+
+    async def _redo_other_models(self, plugin: str, model: str) -> None:
+        """The plugin now embeds with ``model`` (its settings changed): its ``vectorize`` stage is due again
+        for every track whose vector is another model's, so the library moves to one model. Learnt from its
+        ``embed_text`` answer, once per process and model; the input hashes keep it a no-op otherwise."""
+        stale = select(TrackEmbedding.track_id).where(TrackEmbedding.model != model)
+        async with self.db.engine.begin() as conn:
+            result = await conn.execute(delete(TrackStage).where(
+                TrackStage.plugin == plugin, TrackStage.stage == "vectorize", TrackStage.track_id.in_(stale)))
+        if result.rowcount:
+            log.info("vectors: %s now embeds with %s; %s tracks will be vectorised again", plugin, model,
+                     result.rowcount)
 
     async def artists(self, conn, index: VectorIndex) -> artist_space.ArtistSpace:
         """Artist vectors and scenes, rebuilt when the index changed."""

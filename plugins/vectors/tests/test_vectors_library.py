@@ -25,7 +25,8 @@ async def processed(settings, root, host):
         await runtime.scan([root])
         await runtime.wait_idle()
         async with runtime.db.engine.begin() as conn:
-            token = await auth.issue_token(conn, await auth.add_user(conn, "ada", "correct horse", "admin"), "t")
+            user = await auth.add_user(conn, f"ada{id(app)}", "correct horse", "admin")  # one per app, same db
+            token = await auth.issue_token(conn, user, "t")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
                                      headers={"Authorization": f"Bearer {token}"}) as client:
             yield app, client
@@ -139,6 +140,20 @@ async def test_unchanged_tracks_are_not_embedded_again_and_changes_are(settings,
         async with runtime.db.engine.connect() as conn:
             after = await conn.scalar(select(TrackEmbedding.vector).where(TrackEmbedding.track_id == target["id"]))
         assert after != before
+
+    # switching embedder: the first search tells the API the plugin's new model; every track is redone with it
+    switched = vectors_host(settings, "minilm", model_cache)
+    async with processed(settings, root, switched) as (app, client):
+        runtime = app.state.runtime
+        assert (await client.get("/api/search", params={"q": "anything"})).status_code == 200
+        await runtime.sweep("vectors")
+        await runtime.wait_idle()
+        async with runtime.db.engine.connect() as conn:
+            models = dict((await conn.execute(select(TrackEmbedding.model, func.count())
+                                              .group_by(TrackEmbedding.model))).all())
+        assert models == {"minilm-l6-v2-q8+audio8": first}
+        status = (await client.get("/api/vectors/status")).json()
+        assert status["model"] == "minilm-l6-v2-q8+audio8" and status["tracks"] == first
 
 
 async def _after_a_second_tick(runtime) -> None:
