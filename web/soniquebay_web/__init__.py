@@ -2,10 +2,27 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.routing import Match, Mount
+from starlette.types import Scope
+
+
+class InterfaceMount(Mount):
+    """The interface at ``/``, leaving every ``/api`` path to the API.
+
+    A plain mount at ``/`` would answer unknown API paths with the interface's HTML 404 page and would
+    hide the routes a plugin adds after start-up (they are appended behind it). Refusing ``/api`` here lets
+    the router go on to those routes and, when none matches, to the API's own JSON 404.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path == "/api" or path.startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def mount(app: FastAPI) -> None:
-    """Serve the interface at ``/`` beside ``/api`` (the API's routes are matched first).
+    """Serve the interface at ``/`` beside ``/api``.
 
     NiceGUI keeps one global set of pages, so this is done once per process.
     """
@@ -14,12 +31,11 @@ def mount(app: FastAPI) -> None:
 
     from . import api, login, shell
 
-    # The API's request observer also sees the interface's requests, which NiceGUI's own app answers:
-    # both record into the one latency histogram.
-    nicegui_app.state.http_metrics = app.state.http_metrics
-
     api.bind(app)
     login.register()
     shell.head()
     ui.run_with(app, root=shell.root, title="SoniqueBay", dark=None, favicon=shell.STATIC / "favicon.svg",
                  show_welcome_message=False, reconnect_timeout=10.0)
+    routes = app.router.routes
+    index = next(i for i, r in enumerate(routes) if isinstance(r, Mount) and r.app is nicegui_app)
+    routes[index] = InterfaceMount(routes[index].path, app=nicegui_app, name=routes[index].name)

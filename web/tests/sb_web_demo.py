@@ -1,5 +1,6 @@
 """A light plugin for the web tests: gives each track a tempo and a key (so pages show BPM and key,
-and search has a key facet), declares a network host and holds a secret setting (shown masked)."""
+and search has a key facet), declares a network host, holds a secret setting (shown masked) and adds a
+route of its own (mounted behind the interface, which must not hide it)."""
 from soniquebay_core import PluginManifest, TrackPatch, hookimpl
 from soniquebay_core.manifest import NetworkHost
 
@@ -11,3 +12,10 @@ KEYS = ["C", "Am", "G", "Em", "D", "Bm"]
 @hookimpl
 def enrich_track(track, config):
     return TrackPatch(bpm=80.0 + track.id % 90, key=KEYS[track.id % len(KEYS)])
+
+
+@hookimpl
+def register_api_routes(router, config):
+    @router.get("/region")
+    async def region() -> dict:
+        return {"region": config.get("region")}
