@@ -25,7 +25,7 @@ from .library import range_term
 router = APIRouter(prefix="/api/search", tags=["search"])
 
 CANDIDATES = 1000  # ranked ids considered before filters and paging
-MEANING_CANDIDATES = 200  # of which found by meaning (the vector half), at most
+MEANING_CANDIDATES = 100  # of which found by meaning (the vector half), at most
 FACET_SIZE = 10
 
 

@@ -35,7 +35,7 @@ def vector_service(request: Request) -> VectorService:
         from .service import VectorService
 
         runtime = state.runtime
-        state.vectors = VectorService(runtime.db, lambda: runtime.host)
+        state.vectors = VectorService(runtime.db, lambda: runtime.host, runtime.metrics)
     return state.vectors
 
 

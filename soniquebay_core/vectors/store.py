@@ -41,8 +41,9 @@ class VectorStore(Protocol):
     name: str
     detail: str
 
-    async def sync(self, conn: AsyncConnection, model: str, dims: int) -> int:
-        """Bring the index up to date, committing as it goes (pass a connection outside ``begin()``)."""
+    async def sync(self, conn: AsyncConnection, model: str, dims: int, prune: bool = True) -> int:
+        """Bring the index up to date, committing as it goes (pass a connection outside ``begin()``);
+        ``prune``: also drop the rows of tracks that lost their vector (a scan of the index)."""
 
     async def knn(self, conn: AsyncConnection, model: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
 
@@ -73,7 +74,7 @@ class NumpyStore:
     def __init__(self, detail: str):
         self.detail = detail
 
-    async def sync(self, conn: AsyncConnection, model: str, dims: int) -> int:
+    async def sync(self, conn: AsyncConnection, model: str, dims: int, prune: bool = True) -> int:
         return 0
 
     async def knn(self, conn, model, vector, k):
@@ -99,7 +100,7 @@ class _Synced:
     async def _upsert(self, conn: AsyncConnection, table: str, rows: list[tuple[int, bytes]]) -> None:
         raise NotImplementedError
 
-    async def sync(self, conn: AsyncConnection, model: str, dims: int) -> int:
+    async def sync(self, conn: AsyncConnection, model: str, dims: int, prune: bool = True) -> int:
         table = table_name(model, dims)
         await self._create(conn, table, dims)
         key = f"vectors.synced.{table}"
@@ -115,9 +116,10 @@ class _Synced:
             await conn.commit()  # a chunk per transaction: never hold SQLite's write lock for long
             written, last = written + len(rows), rows[-1][0]
             newest = max(r[2] for r in rows) if newest is None else max(newest, *(r[2] for r in rows))
-        await conn.execute(text(f"DELETE FROM {table} WHERE track_id NOT IN "  # noqa: S608 (generated name)
-                                "(SELECT track_id FROM track_embeddings WHERE model = :model AND dims = :dims)"),
-                           {"model": model, "dims": dims})
+        if prune:
+            await conn.execute(text(f"DELETE FROM {table} WHERE track_id NOT IN "  # noqa: S608 (generated name)
+                                    "(SELECT track_id FROM track_embeddings WHERE model = :model AND dims = :dims)"),
+                               {"model": model, "dims": dims})
         if newest is not None:
             await settings_store.write(conn, key, newest.isoformat())
         await conn.commit()

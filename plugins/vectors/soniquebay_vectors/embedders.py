@@ -5,7 +5,8 @@ Settings (``[plugins.vectors]``):
 - ``embedder``: ``"auto"`` (default: ``static`` on the ``pi`` profile, ``minilm`` elsewhere), ``"minilm"``
   (all-MiniLM-L6-v2, int8 ONNX) or ``"static"`` (a token table distilled from it; no network at run time);
 - ``static_dims``: the static table's width (default 128);
-- ``threads``: onnxruntime threads for MiniLM (default: 2, at most the CPU count);
+- ``threads``: onnxruntime intra-op threads per MiniLM call (default 1: one short text is too small to split;
+  the manifest's ``max_concurrency = 2`` runs two calls at once instead, which is faster on 2 cores);
 - ``cache_dir``: where the exported model files live (default: ``models/`` in SoniqueBay's data dir).
 
 The model name stored with each vector says which embedder made it (and the
@@ -66,7 +67,7 @@ def embedder_for(config: dict) -> Embedder:
     kind = choice(config)
     cache_dir = Path(config.get("cache_dir") or _installation()[1] / "models").expanduser()
     dims = int(config.get("static_dims", 128))
-    threads = int(config.get("threads", min(2, os.cpu_count() or 1)))
+    threads = int(config.get("threads", 1))
     key = (kind, str(cache_dir), dims if kind == "static" else threads)
     with _lock:
         if key not in _built:

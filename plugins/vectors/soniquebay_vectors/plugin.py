@@ -18,7 +18,7 @@ MANIFEST = PluginManifest(
     description="Track and query vectors from the title, artists, album, genres, tags and audio features "
                 "(all-MiniLM-L6-v2 as int8 ONNX, or a static table distilled from it on the pi profile).",
     resource_class=ResourceClass.HEAVY,
-    max_concurrency=1,
+    max_concurrency=2,  # two one-thread calls at once: both cores (the ONNX session is shared)
     timeout_s=600,  # the first call exports the model (once per installation)
     retries=1,
     min_memory_mb=512,
