@@ -9,7 +9,7 @@ model per track) and answers every question about them here:
   neither extension is available), detected at start and kept in step;
 - ``index``: an in-memory float32 matrix of one model's vectors per process,
   refreshed incrementally in the background: exact search in milliseconds;
-- ``similar``: similar tracks with a short "why", and radio;
+- ``similar``: similar tracks with a short "why" (``keys``: which keys mix), and radio;
 - ``artists`` and ``gmm``: artist vectors, scenes (Gaussian-mixture clusters
   labelled by their dominant genres and tags) and similar artists;
 - ``service``: one per process, tying these to the plugin host; ``api``: the routes.
