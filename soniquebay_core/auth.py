@@ -95,6 +95,11 @@ async def issue_token(conn: AsyncConnection, user_id: int, name: str, kind: str 
     return token
 
 
+async def token_id_of(conn: AsyncConnection, token: str) -> int | None:
+    """The id under which a token is listed and revoked."""
+    return await conn.scalar(select(ApiToken.id).where(ApiToken.token_hash == _digest(token)))
+
+
 async def principal_for(conn: AsyncConnection, token: str) -> Principal | None:
     now = datetime.now(timezone.utc)
     row = (await conn.execute(

@@ -67,9 +67,15 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def settings(tmp_path, db_url):
+    """Fresh settings on either database. Plugins of other distributions (plugins/*, installed beside the
+    core) are off: a test turns on the ones it is about, so the core's tests see only the core's plugins."""
+    from importlib.metadata import entry_points
+
     from soniquebay_core.config import Settings
 
-    return Settings(data_dir=tmp_path / "data", database_url=db_url)
+    others = {ep.name: {"enabled": False} for ep in entry_points(group="soniquebay")
+              if ep.dist is not None and ep.dist.name != "soniquebay-core"}
+    return Settings(data_dir=tmp_path / "data", database_url=db_url, plugins=others)
 
 
 @pytest.fixture
@@ -142,7 +148,7 @@ def fake_plugins(monkeypatch):
         "recorder": "sb_recorder", "raiser": "sb_raiser", "heavy": "sb_heavy", "needs_binary": "sb_needs_binary",
         "broken": "sb_broken_import", "misspelt": "sb_misspelt_hook", "no_manifest": "sb_no_manifest",
         "ignore_flac": "sb_ignore_flac", "async_sources": "sb_async_sources", "stages": "sb_stages",
-        "vector_search": "sb_vector_search", "routes": "sb_routes",
+        "routes": "sb_routes",
         "flaky": "sb_flaky", "broken_stage": "sb_broken_stage", "slow": "sb_slow", "limited": "sb_limited",
     }
 

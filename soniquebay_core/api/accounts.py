@@ -67,7 +67,7 @@ async def create_token(conn: ConnDep, user: UserDep, body: TokenRequest) -> dict
     """A new API token for the caller; it is shown once."""
     token = await auth.issue_token(conn, user.user_id, body.name)
     await conn.commit()
-    return {"name": body.name, "token": token}
+    return {"id": await auth.token_id_of(conn, token), "name": body.name, "token": token}
 
 
 @router.delete("/tokens/{token_id}")

@@ -18,7 +18,7 @@ from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
 from ..vectors import api as vectors
 from . import accounts, admin, batch, covers, events, graphql, health, library, playlists, scans, search, stream
-from .body_limit import BodyLimit
+from .request_limits import RequestLimits
 from .observability import HttpMetrics, RequestObserver
 from .plugin_routes import mount_plugin_routes
 from .security import LoginThrottle, current_user
@@ -66,8 +66,8 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
     app = FastAPI(title="SoniqueBay", version="0.1.0", lifespan=lifespan,
                   description="Your music library: browse, stream, scan, automate.")
     app.state.http_metrics = HttpMetrics()
-    app.add_middleware(RequestObserver)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestObserver, metrics=app.state.http_metrics)
+    app.add_middleware(RequestLimits)
     signed_in = [Depends(current_user)]
     for module in (library, search, stream, scans, covers, playlists, batch, graphql, vectors):
         app.include_router(module.router, dependencies=signed_in)

@@ -51,6 +51,13 @@ class HttpMetrics:
 
 
 class RequestObserver(BaseHTTPMiddleware):
+    """Request ids and the latency histogram, for every request the process answers (the web interface's,
+    answered by NiceGUI's own app, too: hence its own reference to the metrics, not ``request.app``'s)."""
+
+    def __init__(self, app, metrics: HttpMetrics):
+        super().__init__(app)
+        self.metrics = metrics
+
     async def dispatch(self, request: Request, call_next):
         given = request.headers.get("x-request-id", "")
         token = request_id.set(given if _SANE_ID.match(given) else uuid.uuid4().hex[:16])
@@ -60,8 +67,7 @@ class RequestObserver(BaseHTTPMiddleware):
         finally:
             route = request.scope.get("route")
             template = getattr(route, "path", "unmatched")
-        request.app.state.http_metrics.observe(request.method, template, response.status_code,
-                                               time.perf_counter() - started)
+        self.metrics.observe(request.method, template, response.status_code, time.perf_counter() - started)
         response.headers["X-Request-ID"] = request_id.get()
         request_id.reset(token)
         return response

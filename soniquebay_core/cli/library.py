@@ -73,9 +73,10 @@ def scan(app: App, paths: tuple[Path, ...], full: bool, stages: bool, fmt: str) 
 def ls(app: App, query: tuple[str, ...], limit: int | None, fmt: str) -> None:
     """List tracks matching QUERY: free words and field:value terms.
 
-    Fields: added, album, albumartist, artist, bpm, disc, format, genre, key,
-    missing, path, pending, title, track, year. Numbers take ranges:
-    year:1990..1999, bpm:120..; added:2026-11-01..; pending:plugin.stage
+    Fields: added, album, albumartist, artist, bpm, disc, feature, format, genre,
+    key, missing, path, pending, title, track, year. Numbers take ranges:
+    year:1990..1999, bpm:120..; added:2026-11-01..; pending:plugin.stage;
+    audio features: feature:camelot=8A, feature:energy=0.6..1
     Example: soniquebay ls artist:björk year:1997
     """
     parsed = track_query.parse(list(query))

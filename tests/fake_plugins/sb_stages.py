@@ -5,8 +5,8 @@ import time
 from soniquebay_core import CoverCandidate, Embedding, PluginManifest, TrackPatch, hookimpl
 
 MANIFEST = PluginManifest(id="stages", version="1.0.0", max_concurrency=4)
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                    "0000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082")
 
 
 def log_call(stage: str, target: int) -> None:
