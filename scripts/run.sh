@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs SoniqueBay, scans MUSIC_DIR into the library (a generated demo library if none is given),
-# then serves the API on http://127.0.0.1:8000 (SONIQUEBAY_PORT / SONIQUEBAY_HOST to change).
+# then serves the web interface and the API on http://127.0.0.1:8000 (SONIQUEBAY_PORT / SONIQUEBAY_HOST to change).
 #   scripts/run.sh [MUSIC_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +22,5 @@ if [ "$("$sb" user list --format json)" = "[]" ]; then
 fi
 host=${SONIQUEBAY_HOST:-127.0.0.1}
 port=${SONIQUEBAY_PORT:-8000}
-echo "Serving on http://$host:$port (API docs at /docs). Ctrl-C stops."
+echo "Serving on http://$host:$port (the web interface; API docs at /docs). Ctrl-C stops."
 exec "$sb" serve --host "$host" --port "$port"
