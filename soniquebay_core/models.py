@@ -173,6 +173,9 @@ class Track(Base):
     added_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
+    # the track list's sorts and filters (lists keep missing = false rows; see migration 0003)
+    __table_args__ = tuple(Index(f"ix_tracks_missing_{column}", "missing", column)
+                           for column in ("title_key", "artist_key", "year", "bpm", "key", "format"))
 
 
 class TrackArtist(Base):

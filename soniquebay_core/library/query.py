@@ -92,12 +92,13 @@ def _term(name: str, value: str):
         return _number_range(NUMBER_FIELDS[name], value)
     if name in EXACT_FIELDS:
         return EXACT_FIELDS[name] == (value.lower() if name == "format" else value)
+    # the name tables are small: match names first, then follow the indexed links (not a LIKE per track)
     if name == "albumartist":
-        return exists().where(AlbumArtist.album_id == Track.album_id, AlbumArtist.artist_id == Artist.id,
-                              _contains(Artist.name_key, value))
+        artists = select(Artist.id).where(_contains(Artist.name_key, value))
+        return Track.album_id.in_(select(AlbumArtist.album_id).where(AlbumArtist.artist_id.in_(artists)))
     if name == "genre":
-        return exists().where(TrackGenre.track_id == Track.id, TrackGenre.genre_id == Genre.id,
-                              _contains(Genre.name_key, value))
+        genres = select(Genre.id).where(_contains(Genre.name_key, value))
+        return Track.id.in_(select(TrackGenre.track_id).where(TrackGenre.genre_id.in_(genres)))
     if name == "missing":
         return Track.missing.is_(value.lower() in ("1", "true", "yes"))
     if name == "added":
@@ -126,19 +127,30 @@ def _feature(value: str):
     return stored.as_string() == wanted
 
 
+# what a track dict shows (not search_text nor the other wide columns nobody reads here)
+_SHOWN = ("id", "path", "title", "artist", "album_id", "track_number", "track_total", "disc_number", "disc_total",
+          "year", "date", "duration", "format", "codec", "bitrate", "sample_rate", "channels", "bpm", "key",
+          "features", "mb_trackid", "has_embedded_cover", "missing")
+
+
 def _base() -> Select:
-    return select(Track.__table__, Album.title.label("album_title"), Album.albumartist.label("albumartist"),
-                  Album.mb_albumid.label("mb_albumid")).outerjoin(Album, Album.id == Track.album_id)
+    return select(*(Track.__table__.c[name] for name in _SHOWN), Album.title.label("album_title"),
+                  Album.albumartist.label("albumartist"), Album.mb_albumid.label("mb_albumid"))\
+        .outerjoin(Album, Album.id == Track.album_id)
 
 
-def statement(query: Query) -> Select:
+def _conditions(query: Query) -> list:
     conditions = [_term(name, value) for name, value in query.terms]
     if not any(name == "missing" for name, _ in query.terms):
         conditions.append(Track.missing.is_(False))
     for word in query.words:
         conditions.append(or_(_contains(Track.title_key, word), _contains(Track.artist_key, word),
                               _contains(Album.title_key, word)))
-    return _base().where(*conditions)
+    return conditions
+
+
+def statement(query: Query) -> Select:
+    return _base().where(*_conditions(query))
 
 
 async def tracks(conn: AsyncConnection, query: Query, page: int = 500) -> AsyncIterator[dict]:
@@ -170,10 +182,21 @@ def order_by(sort: str, columns: dict):
 async def page(conn: AsyncConnection, query: Query, sort: str = "added", limit: int = 50,
                offset: int = 0) -> tuple[int, list[dict]]:
     """One page of matching tracks and how many match in all."""
-    base = statement(query)
-    total = (await conn.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
-    rows = (await conn.execute(base.order_by(order_by(sort, SORTS), Track.id).limit(limit).offset(offset))).all()
-    return total, await _described(conn, rows)
+    conditions = _conditions(query)
+    with_album = bool(query.words) or sort.lstrip("-") == "album" or any(name == "album" for name, _ in query.terms)
+
+    def matching(*columns) -> Select:  # the album join only when a condition or the sort reads it
+        chosen = select(*columns).select_from(Track)
+        if with_album:
+            chosen = chosen.outerjoin(Album, Album.id == Track.album_id)
+        return chosen.where(*conditions)
+
+    total = (await conn.execute(matching(func.count()))).scalar_one()
+    # the page's ids first (a narrow sort, indexes can serve it), then the 50 rows' columns
+    ids = (await conn.execute(matching(Track.id).order_by(order_by(sort, SORTS), Track.id).limit(limit)
+                              .offset(offset))).scalars().all()
+    rows = {row.id: row for row in (await conn.execute(_base().where(Track.id.in_(ids)))).all()}
+    return total, await _described(conn, [rows[i] for i in ids if i in rows])
 
 
 async def tracks_by_id(conn: AsyncConnection, ids: list[int]) -> list[dict]:
