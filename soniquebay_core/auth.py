@@ -100,7 +100,8 @@ async def token_id_of(conn: AsyncConnection, token: str) -> int | None:
     return await conn.scalar(select(ApiToken.id).where(ApiToken.token_hash == _digest(token)))
 
 
-async def principal_for(conn: AsyncConnection, token: str) -> Principal | None:
+async def principal_for(conn: AsyncConnection, token: str, touch: bool = True) -> Principal | None:
+    """Who a valid token belongs to; ``touch`` records the use (``last_used_at``), a write."""
     now = datetime.now(timezone.utc)
     row = (await conn.execute(
         select(ApiToken.id, ApiToken.expires_at, User.id.label("user_id"), User.name, User.role)
@@ -110,7 +111,8 @@ async def principal_for(conn: AsyncConnection, token: str) -> Principal | None:
     expires = row.expires_at
     if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) < now:
         return None
-    await conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    if touch:
+        await conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return Principal(row.user_id, row.name, row.role)
 
 

@@ -15,8 +15,7 @@ import time
 import uuid
 from collections import defaultdict
 
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
+from starlette.datastructures import Headers, MutableHeaders
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -50,27 +49,39 @@ class HttpMetrics:
         return lines
 
 
-class RequestObserver(BaseHTTPMiddleware):
+class RequestObserver:
     """Request ids and the latency histogram, for every request the process answers (the web interface's,
-    answered by NiceGUI's own app, too: hence its own reference to the metrics, not ``request.app``'s)."""
+    answered by NiceGUI's own app, too: hence its own reference to the metrics, not ``request.app``'s).
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` costs every request a task and a stream."""
 
     def __init__(self, app, metrics: HttpMetrics):
-        super().__init__(app)
+        self.app = app
         self.metrics = metrics
 
-    async def dispatch(self, request: Request, call_next):
-        given = request.headers.get("x-request-id", "")
-        token = request_id.set(given if _SANE_ID.match(given) else uuid.uuid4().hex[:16])
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if _SANE_ID.match(given) else uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
         started = time.perf_counter()
+        status = 500  # what the client gets when the app fails before answering
+
+        async def send_with_id(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
-        self.metrics.observe(request.method, template, response.status_code, time.perf_counter() - started)
-        response.headers["X-Request-ID"] = request_id.get()
-        request_id.reset(token)
-        return response
+            template = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe(scope["method"], template, status, time.perf_counter() - started)
+            request_id.reset(token)
 
 
 class JsonFormatter(logging.Formatter):

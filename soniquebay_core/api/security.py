@@ -15,14 +15,28 @@ from ..auth import Principal, count_users, principal_for
 from .deps import ConnDep
 
 SESSION_COOKIE = "sb_session"
+TOUCH_EVERY_S = 60.0  # last_used_at is a write (on SQLite, the one write lock): at most once a minute per token
+_touched: dict[str, float] = {}
+
+
+def _due_touch(token: str) -> bool:
+    now = time.monotonic()
+    if now - _touched.get(token, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
+        return False
+    if len(_touched) > 10_000:  # bounded: forget everyone, each token is touched once more
+        _touched.clear()
+    _touched[token] = now
+    return True
 
 
 async def current_user(request: Request, conn: ConnDep) -> Principal:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
     if token:
-        principal = await principal_for(conn, token)
-        await conn.commit()  # last_used_at
+        touch = _due_touch(token)
+        principal = await principal_for(conn, token, touch=touch)
+        if touch:
+            await conn.commit()  # last_used_at
         if principal is not None:
             return principal
         raise HTTPException(401, "invalid or expired token")
