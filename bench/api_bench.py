@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""API benchmark: latency under 20 concurrent connections on a 100,000-track library, and the server's memory.
+
+    .venv/bin/python bench/api_bench.py [--tracks 100000] [--connections 20] [--requests 3000] [--out FILE]
+
+The library is ``bench/big_library.py``'s SQLite database (built once, cached; each run copies it). A real
+``soniquebay serve`` process (embedded mode, no Redis) answers on loopback; this process is the load
+generator: ``--connections`` keep-alive HTTP/1.1 connections, each sending its next request as soon as the
+previous answer is read (a closed loop, as wrk does), written on asyncio streams so the generator costs
+little CPU next to the server. Every request carries a bearer token.
+
+Scenarios (bars from the API issue): ``tracks_page`` — a page of 50 tracks with one or two filters (genre,
+year range, BPM range, key, format) and a sort, p95 ≤ 30 ms; ``suggest`` — typeahead for 1–4 typed
+characters, p95 ≤ 25 ms; ``faceted_search`` — ``/api/search?q=word`` with facets, sometimes a filter,
+p95 ≤ 60 ms. Each runs ``--requests`` requests after a warm-up; any non-200 answer is an error. The
+server's RSS is sampled every 50 ms throughout; bar < 250 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from big_library import GENRES, KEYS, WORDS, cached_sqlite  # noqa: E402
+
+BARS_MS = {"tracks_page": 30, "suggest": 25, "faceted_search": 60}
+RSS_BAR_MB = 250
+SORTS = ("added", "title", "artist", "year", "-year", "bpm")
+
+
+def tracks_page(rng: random.Random) -> str:
+    filters = [("genre", rng.choice(GENRES)), ("year_min", rng.randint(1960, 2015)),
+               ("bpm_min", rng.randint(60, 150)), ("key", rng.choice(KEYS)), ("format", rng.choice(("mp3", "flac")))]
+    chosen = dict(rng.sample(filters, rng.choice((1, 2))))
+    if "year_min" in chosen:
+        chosen["year_max"] = chosen["year_min"] + 10
+    if "bpm_min" in chosen:
+        chosen["bpm_max"] = chosen["bpm_min"] + 20
+    return "/api/tracks?" + urlencode({**chosen, "sort": rng.choice(SORTS), "limit": 50})
+
+
+def suggest(rng: random.Random) -> str:
+    word = rng.choice(WORDS)
+    return "/api/search/suggest?" + urlencode({"q": word[:rng.randint(1, 4)]})
+
+
+def faceted_search(rng: random.Random) -> str:
+    params = {"q": rng.choice(WORDS)}
+    if rng.random() < 0.4:
+        params["genre"] = rng.choice(GENRES)
+    return "/api/search?" + urlencode(params)
+
+
+SCENARIOS = {"tracks_page": tracks_page, "suggest": suggest, "faceted_search": faceted_search}
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: enough of the protocol for our own server's JSON answers."""
+
+    def __init__(self, port: int, token: str):
+        self.port, self.token = port, token
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def get(self, path: str) -> int | str:
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
+                          "Accept: application/json\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0"))
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def run_scenario(port: int, token: str, make_path, connections: int, requests: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    paths = [make_path(rng) for _ in range(requests)]
+    warmup = [make_path(rng) for _ in range(connections * 5)]
+    conns = [Connection(port, token) for _ in range(connections)]
+    await asyncio.gather(*(c.open() for c in conns))
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def worker(conn: Connection, queue: list[str], record: bool) -> None:
+        while queue:
+            path = queue.pop()
+            started = time.perf_counter()
+            try:
+                status = await conn.get(path)
+            except (OSError, asyncio.IncompleteReadError) as exc:  # the server dropped the connection
+                status = f"{type(exc).__name__}"
+                conn.close()
+                await conn.open()
+            if record:
+                latencies.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    errors.append(f"{status} {path}")
+
+    await asyncio.gather(*(worker(c, warmup, False) for c in conns))
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c, paths, True) for c in conns))
+    elapsed = time.perf_counter() - started
+    for c in conns:
+        c.close()
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 2)
+
+    return {"requests": len(latencies), "errors": len(errors), "error_samples": errors[:5],
+            "rps": round(len(latencies) / elapsed, 1), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+            "max_ms": round(latencies[-1], 2), "mean_ms": round(statistics.fmean(latencies), 2)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def make_token(url: str) -> str:
+    from soniquebay_core import auth
+    from soniquebay_core.db import Database
+
+    db = await Database.open(url)
+    try:
+        async with db.engine.begin() as conn:
+            return await auth.issue_token(conn, await auth.add_user(conn, "bench", "bench password", "admin"),
+                                          "bench")
+    finally:
+        await db.engine.dispose()
+
+
+def wait_healthy(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not answer /api/health in time")
+
+
+async def sample_rss(pid: int, peak: list[float], stop: asyncio.Event) -> None:
+    process = psutil.Process(pid)
+    while not stop.is_set():
+        try:
+            peak[0] = max(peak[0], process.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def measure(port: int, pid: int, token: str, args) -> tuple[dict, float]:
+    peak = [0.0]
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(pid, peak, stop))
+    results = {}
+    for i, (name, make_path) in enumerate(SCENARIOS.items()):
+        results[name] = await run_scenario(port, token, make_path, args.connections, args.requests, seed=100 + i)
+        results[name]["bar_p95_ms"] = BARS_MS[name]
+        results[name]["meets_bar"] = results[name]["p95_ms"] <= BARS_MS[name] and not results[name]["errors"]
+        print(f"{name}: {json.dumps(results[name])}", file=sys.stderr)
+    stop.set()
+    await sampler
+    return results, peak[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tracks", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "api.json")
+    args = parser.parse_args(argv)
+
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    source = cached_sqlite(args.tracks)
+    with tempfile.TemporaryDirectory(prefix="sb-api-bench-") as work:
+        work = Path(work)
+        database = work / "library.db"
+        shutil.copy(source, database)
+        url = f"sqlite+aiosqlite:///{database}"
+        token = asyncio.run(make_token(url))
+        (work / "config.toml").write_text("")
+        port = free_port()
+        env = {**os.environ, "SONIQUEBAY_CONFIG": str(work / "config.toml"), "SONIQUEBAY_DATA_DIR": str(work / "data"),
+               "SONIQUEBAY_DATABASE_URL": url, "SONIQUEBAY_REDIS_URL": "", "SONIQUEBAY_LOG_LEVEL": "warning"}
+        soniquebay = Path(sys.executable).with_name("soniquebay")
+        server = subprocess.Popen([str(soniquebay), "serve", "--no-web", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
+        try:
+            wait_healthy(port, server)
+            idle_rss = psutil.Process(server.pid).memory_info().rss / 2**20
+            results, peak = asyncio.run(measure(port, server.pid, token, args))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    report = {
+        "benchmark": "api", "tracks": args.tracks, "database": "sqlite", "connections": args.connections,
+        "requests_per_scenario": args.requests, "scenarios": results,
+        "server_rss_mb": {"idle": round(idle_rss, 1), "peak_under_load": round(peak, 1), "bar": RSS_BAR_MB},
+        "meets_bars": all(r["meets_bar"] for r in results.values()) and peak < RSS_BAR_MB,
+        "machine": {"cpus": os.cpu_count(), "loadavg_at_start": load_at_start,
+                    "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]},
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
