@@ -15,6 +15,15 @@ def server_missing(what: str, why: object) -> None:
     pytest.skip(message)
 
 
+def other_plugins_off() -> dict[str, dict]:
+    """``[plugins]`` blocks switching off the plugins of other distributions installed beside the core
+    (plugins/*): the core's tests see only the core's plugins and their own fakes."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: {"enabled": False} for ep in entry_points(group="soniquebay")
+            if ep.dist is not None and ep.dist.name not in ("soniquebay-core",) and not ep.dist.name.startswith("sb-")}
+
+
 def install_entry_points(site: Path, distribution: str, entry_points: dict[str, str]) -> Path:
     """Make ``site`` hold an installed distribution declaring these ``soniquebay`` entry points.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from corpus import SHARED
-from helpers import server_missing
+from helpers import other_plugins_off, server_missing
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +69,9 @@ def db_url(request, tmp_path):
 def settings(tmp_path, db_url):
     """Fresh settings on either database. Plugins of other distributions (plugins/*, installed beside the
     core) are off: a test turns on the ones it is about, so the core's tests see only the core's plugins."""
-    from importlib.metadata import entry_points
-
     from soniquebay_core.config import Settings
 
-    others = {ep.name: {"enabled": False} for ep in entry_points(group="soniquebay")
-              if ep.dist is not None and ep.dist.name != "soniquebay-core"}
-    return Settings(data_dir=tmp_path / "data", database_url=db_url, plugins=others)
+    return Settings(data_dir=tmp_path / "data", database_url=db_url, plugins=other_plugins_off())
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from helpers import install_entry_points
+from helpers import install_entry_points, other_plugins_off
 
 from soniquebay_core import TrackSnapshot
 from soniquebay_core.config import Settings
@@ -38,7 +38,7 @@ def test_installed_entry_point_plugin_is_discovered(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(install_entry_points(tmp_path, "sb-installed-demo",
                                                          {"installed_demo": "sb_installed_demo"})))
 
-    host = load_plugins(Settings())
+    host = load_plugins(Settings(plugins=other_plugins_off()))
     plugin = host.plugins["installed_demo"]
     assert plugin.enabled and plugin.distribution == "sb-installed-demo"
     assert plugin.hooks == ["enrich_track"]
