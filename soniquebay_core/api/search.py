@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 
 from .. import search
 from ..library import query as track_query
-from ..models import Album, Artist, Genre, Track, TrackGenre
+from ..models import Album, Artist, Genre, Track, TrackEmbedding, TrackGenre
 from ..text import fold
 from ..vectors.api import VectorsDep, semantic_ranking
 from .deps import ConnDep
@@ -38,9 +38,10 @@ async def _ranking(conn, vectors, q: str) -> list[int]:
     ranked = ranked.subquery()
     full_text = (await conn.execute(select(ranked.c.id).order_by(ranked.c.rank, ranked.c.id)
                                     .limit(CANDIDATES))).scalars().all()
-    # without any track vector there is no meaning half: do not embed the text (that loads a model)
-    meaning = [t for t, _ in await semantic_ranking(conn, vectors, q, MEANING_CANDIDATES)] \
-        if vectors and await vectors.current() is not None else []
+    # without any track vector there is no meaning half: do not embed the text (that loads a model); asked on
+    # this request's connection (the vector service would take a second one from the pool, under a lock)
+    has_vectors = vectors is not None and await conn.scalar(select(TrackEmbedding.track_id).limit(1)) is not None
+    meaning = [t for t, _ in await semantic_ranking(conn, vectors, q, MEANING_CANDIDATES)] if has_vectors else []
     return search.fuse(list(full_text), meaning) if meaning else list(full_text)
 
 
@@ -58,28 +59,30 @@ async def search_library(conn: ConnDep, vectors: VectorsDep, q: Annotated[str, Q
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
     terms += [("feature", value) for value in feature or []]
     matched = track_query.statement(track_query.Query(terms=terms)).where(Track.id.in_(ranking))
-    matched_ids = set((await conn.execute(matched.with_only_columns(Track.id))).scalars().all())
+    # the matched tracks with the columns their facets count: one read
+    matched_rows = (await conn.execute(matched.with_only_columns(Track.id, Track.year, Track.artist, Track.format,
+                                                                 Track.key))).all()
+    matched_ids = {row.id for row in matched_rows}
     ordered = [t for t in ranking if t in matched_ids]
     page = ordered[offset:offset + limit]
     by_id = {t["id"]: t for t in await track_query.tracks_by_id(conn, page)}
     return {"query": q, "total": len(ordered), "limit": limit, "offset": offset,
             "items": [by_id[t] for t in page if t in by_id],
-            "facets": await _facets(conn, list(matched_ids)) if matched_ids else {}}
+            "facets": await _facets(conn, matched_rows) if matched_rows else {}}
 
 
-async def _facets(conn, ids: list[int]) -> dict[str, list[dict]]:
-    """The most frequent values among the matched tracks: genres in one query, the tracks' own columns
-    (decade, artist, format, key) counted from one read of them."""
+async def _facets(conn, tracks) -> dict[str, list[dict]]:
+    """The most frequent values among the matched tracks (rows of id, year, artist, format, key): their own
+    columns counted here, genres in one query."""
     def top(counts: Counter) -> list[dict]:
         return [{"value": value, "count": n}
                 for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]]
 
     genres = Counter(dict((await conn.execute(
         select(Genre.name, func.count(func.distinct(TrackGenre.track_id))).join(Genre, Genre.id == TrackGenre.genre_id)
-        .where(TrackGenre.track_id.in_(ids)).group_by(Genre.name))).all()))
+        .where(TrackGenre.track_id.in_([t.id for t in tracks])).group_by(Genre.name))).all()))
     own: dict[str, Counter] = {"decade": Counter(), "artist": Counter(), "format": Counter(), "key": Counter()}
-    for year, artist, format_, key in await conn.execute(
-            select(Track.year, Track.artist, Track.format, Track.key).where(Track.id.in_(ids))):
+    for _, year, artist, format_, key in tracks:
         for name, value in (("decade", None if year is None else year - year % 10), ("artist", artist),
                             ("format", format_), ("key", key)):
             if value is not None:
