@@ -22,8 +22,8 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
     "PRAGMA temp_store=MEMORY",
-    # planner statistics (which index narrows more), refreshed only when missing or stale
-    "PRAGMA analysis_limit=400",
+    # planner statistics (which index narrows more), gathered only when missing or stale. Full ones: sampled
+    # (analysis_limit) they claimed missing = 0 keeps 401 of 100,000 tracks, and lookups by id scanned an index
     "PRAGMA optimize=0x10002",
 )
 

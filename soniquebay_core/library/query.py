@@ -92,13 +92,14 @@ def _term(name: str, value: str):
         return _number_range(NUMBER_FIELDS[name], value)
     if name in EXACT_FIELDS:
         return EXACT_FIELDS[name] == (value.lower() if name == "format" else value)
-    # the name tables are small: match names first, then follow the indexed links (not a LIKE per track)
+    # the name tables are small: match names first, then follow the indexed links (not a LIKE per track;
+    # a join, not a nested IN, or SQLite scans the whole link table)
     if name == "albumartist":
-        artists = select(Artist.id).where(_contains(Artist.name_key, value))
-        return Track.album_id.in_(select(AlbumArtist.album_id).where(AlbumArtist.artist_id.in_(artists)))
+        return Track.album_id.in_(select(AlbumArtist.album_id).join(Artist, Artist.id == AlbumArtist.artist_id)
+                                  .where(_contains(Artist.name_key, value)))
     if name == "genre":
-        genres = select(Genre.id).where(_contains(Genre.name_key, value))
-        return Track.id.in_(select(TrackGenre.track_id).where(TrackGenre.genre_id.in_(genres)))
+        return Track.id.in_(select(TrackGenre.track_id).join(Genre, Genre.id == TrackGenre.genre_id)
+                            .where(_contains(Genre.name_key, value)))
     if name == "missing":
         return Track.missing.is_(value.lower() in ("1", "true", "yes"))
     if name == "added":
