@@ -14,7 +14,7 @@ from nicegui import ui
 
 from . import queue_panel, search
 from .api import Api, ApiError
-from .pages import admin, library, playlists, scans
+from .pages import admin, library, playlists, scans, settings
 from .player import PlayerBar, Queue
 from .session import Session
 
@@ -45,7 +45,7 @@ def routes(session: Session) -> dict:
              "/tracks": library.tracks, "/search": search.results, "/playlists": playlists.playlists,
              "/playlists/{playlist_id}": playlists.playlist}
     if session.admin:
-        pages |= {"/scans": scans.scans, "/plugins": admin.plugins, "/settings": admin.settings}
+        pages |= {"/scans": scans.scans, "/plugins": admin.plugins, "/settings": settings.settings}
     else:
         pages |= {p: admin.admin_only for p in ("/scans", "/plugins", "/settings")}
     return pages

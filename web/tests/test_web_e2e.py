@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from web_harness import ARTIFACTS, Server, chromium_missing, launch, log_in
 ADMIN = ("ada", "correct horse battery")
 READER = ("rex", "battery staple horse")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-README_SHOTS = {"albums", "playing", "search", "scans", "phone-dark"}
+README_SHOTS = {"albums", "playing", "search", "scans", "phone-dark", "settings", "plugins"}
 
 pytestmark = pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing()))
 
@@ -335,9 +336,119 @@ def test_artists_genres_and_settings_pages(server, admin):
     assert page.get_by_label("Genre").input_value() == genre[0]
     # the filter matches genres containing the name ("Rock" also finds "Punk Rock")
     assert int(re.search(r" of (\d+)", bottom.text_content()).group(1)) >= int(genre[1]), genre
-    go(page, f"{served.url}/settings", ".sb-settings-section")
-    assert page.locator(".sb-settings-section", has_text="Library").count() == 1
+    go(page, f"{served.url}/settings", ".sb-roots")
+    assert page.locator(f".sb-roots [data-root='{(served.home.parent / 'music').resolve()}']").count() == 1
     shot(page, "settings")
+
+
+def test_unknown_api_paths_answer_json_and_plugin_routes_are_reachable(server, admin):
+    served, _ = server
+    page, _ = admin
+    answer = page.request.get(f"{served.url}/api/no/such/route")
+    assert answer.status == 404 and answer.json() == {"error": {"status": 404, "message": "Not Found"}}
+    assert page.request.get(f"{served.url}/api").status == 404
+    # mounted at start-up, after the interface: not hidden behind it
+    assert api(page, "/api/plugins/webdemo/region") == {"region": "eu"}
+
+
+def toast(page, text: str) -> None:
+    page.wait_for_selector(f".q-notification:has-text({json.dumps(text)})")
+
+
+def test_settings_profile_folders_and_refusals(server, admin):
+    served, _ = server
+    page, _ = admin
+    go(page, f"{served.url}/settings", ".sb-profile")
+    page.locator(".sb-profile-choice").get_by_text("desktop —").click()
+    toast(page, "Profile: desktop")
+    assert api(page, "/api/settings")["profile"] == "desktop"
+    assert next(p for p in api(page, "/api/plugins") if p["id"] == "webdemo")["enabled"]
+    page.locator(".sb-profile .sb-reset").click()  # back to the config file's pi
+    toast(page, "Profile from the config file")
+    assert api(page, "/api/settings")["profile"] == "pi"
+    assert page.locator(".sb-profile-choice [aria-checked=true]").text_content().startswith("pi —")
+
+    extra = served.home / "more-music"
+    extra.mkdir(exist_ok=True)
+    extra = extra.resolve()
+    page.fill(".sb-root-new input", str(extra))
+    page.click(".sb-root-add")
+    page.wait_for_selector(f"[data-root='{extra}']")
+    assert str(extra) in api(page, "/api/settings")["library"]["roots"]
+    page.reload()
+    page.wait_for_selector(f"[data-root='{extra}']")  # stored, not just shown
+    page.locator(f"[data-root='{extra}'] .sb-root-remove").click()
+    page.wait_for_selector(f"[data-root='{extra}']", state="detached")
+    assert str(extra) not in api(page, "/api/settings")["library"]["roots"]
+
+    scanning = page.locator(".sb-scanning")
+    scanning.locator("[data-setting=batch_size] input").fill("0")
+    scanning.locator(".sb-save").click()  # refused by the API, which names the setting
+    toast(page, "invalid setting scanner.batch_size")
+    assert api(page, "/api/settings")["scanner"]["batch_size"] == 500
+    scanning.locator("[data-setting=batch_size] input").fill("250")
+    scanning.locator("[data-setting=keep_missing] .q-toggle").click()
+    scanning.locator(".sb-save").click()
+    toast(page, "Saved keep_missing, batch_size")
+    scanner = api(page, "/api/settings")["scanner"]
+    assert scanner["batch_size"] == 250 and scanner["keep_missing"] is True
+    page.locator(".sb-scanning [data-setting=batch_size] .sb-reset").click()
+    toast(page, "batch_size from the config file")
+    assert api(page, "/api/settings")["scanner"]["batch_size"] == 500
+    page.locator(".sb-scanning [data-setting=keep_missing] .sb-reset").click()
+    toast(page, "keep_missing from the config file")
+    assert api(page, "/api/settings")["scanner"]["keep_missing"] is False
+    jobs = page.locator(".sb-jobs")
+    jobs.locator("[data-setting=covers_every_s] input").fill("600")
+    jobs.locator(".sb-save").click()
+    toast(page, "Saved covers_every_s")
+    assert api(page, "/api/settings")["jobs"]["covers_every_s"] == 600
+    page.locator(".sb-jobs [data-setting=covers_every_s] .sb-reset").click()
+    toast(page, "covers_every_s from the config file")
+
+
+def stored_overrides(served) -> dict:
+    with sqlite3.connect(served.home / "data" / "library.db") as db:
+        (value,) = db.execute("SELECT value FROM settings WHERE key = 'settings.overrides'").fetchone()
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_plugin_settings_edit_persist_and_keep_the_secret(server, admin):
+    served, _ = server
+    page, _ = admin
+    go(page, f"{served.url}/plugins", "[data-plugin=webdemo]")
+    card = page.locator("[data-plugin=webdemo]")
+    card.locator(".sb-plugin-settings").click()
+    secret = card.locator("[data-setting=api_token] input")
+    assert secret.get_attribute("type") == "password" and secret.input_value() == ""
+    card.locator("[data-setting=region] input").fill("us")
+    card.locator(".sb-save").click()
+    toast(page, "webdemo: saved region")
+    page.reload()
+    card.locator(".sb-plugin-settings").click()
+    assert card.locator("[data-setting=region] input").input_value() == "us"
+    shown = api(page, "/api/settings")["plugins"]["webdemo"]
+    assert shown["region"] == "us" and shown["api_token"] == "***"
+    assert "api_token" not in stored_overrides(served)["plugins"]["webdemo"]  # the file's secret still holds
+
+    card.locator(".sb-add-setting input").first.fill("max_results")
+    card.locator(".sb-add-setting input").nth(1).fill("5")
+    card.locator(".sb-add-setting-button").click()
+    toast(page, "webdemo.max_results added")
+    card.locator("[data-setting=max_results] input").wait_for()
+    assert api(page, "/api/settings")["plugins"]["webdemo"]["max_results"] == 5
+
+    secret.fill("n3w-secret")
+    card.locator(".sb-save").click()
+    toast(page, "webdemo: saved api_token")
+    assert stored_overrides(served)["plugins"]["webdemo"]["api_token"] == "n3w-secret"
+    assert card.locator("[data-setting=api_token] input").input_value() == ""  # masked again
+    for name in ("api_token", "max_results", "region"):  # the config file's values are back
+        card.locator(f"[data-setting={name}] .sb-reset").click()
+        toast(page, f"webdemo.{name} reset")
+    shown = api(page, "/api/settings")["plugins"]["webdemo"]
+    assert shown == {"api_token": "***", "region": "eu", **({"enabled": True} if "enabled" in shown else {})}
+    assert stored_overrides(served)["plugins"]["webdemo"].keys() <= {"enabled"}
 
 
 def test_phone_width_and_dark_theme(server, browser):

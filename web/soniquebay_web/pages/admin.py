@@ -1,4 +1,4 @@
-"""Plugins and settings (admins only): what runs, what it calls, what it is set to."""
+"""Plugins (admins only): what runs, what it calls, what it is set to, and changing that."""
 
 from collections import defaultdict
 
@@ -6,29 +6,18 @@ from nicegui import ui
 from nicegui.page_arguments import PageArguments
 
 from ..session import Session, guarded
+from ..setting_fields import Form, parse_typed, patch_settings
 from ..widgets import empty_state, loading, page_title
-
-SECRET = "***"  # how the API shows a secret it will not reveal
 
 
 def admin_only(args: PageArguments) -> None:
     empty_state("lock", "Admins only", "Ask an admin of this library to change scans, plugins and settings.")
 
 
-def _setting_field(name: str, value) -> None:
-    """One setting, read-only: secrets stay masked (the API never sends them)."""
-    if isinstance(value, bool):
-        ui.switch(name, value=value).props("disable")
-    elif value == SECRET:
-        ui.input(name, value="secret", password=True).props("dense outlined readonly").classes("w-full sb-secret")
-    else:
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
-        ui.input(name, value=shown).props("dense outlined readonly").classes("w-full")
-
-
 async def plugins(args: PageArguments) -> None:
     session: Session = args.data["session"]
-    page_title("Plugins", "Switch plugins on and off; each one's manifest says what it needs and whom it calls.")
+    page_title("Plugins", "Switch plugins on and off and change their settings; each one's manifest says what it needs "
+               "and whom it calls.")
     spinner = loading()
     found = await guarded(session.api.get("/api/plugins"))
     config = await guarded(session.api.get("/api/settings"))
@@ -76,12 +65,8 @@ def _plugin_card(session: Session, plugin: dict, config: dict, errors: list[str]
             with ui.expansion(f"{len(errors)} failed jobs", icon="error_outline").classes("w-full text-negative"):
                 for line in errors[-5:]:
                     ui.label(line).classes("text-caption")
-        if config:
-            with ui.expansion("Settings", icon="tune").classes("w-full sb-plugin-settings"):
-                for name, value in config.items():
-                    _setting_field(name, value)
-                ui.label("Change these in the config file's [plugins." + plugin["id"] + "] block.")\
-                    .classes("text-caption sb-muted")
+        with ui.expansion("Settings", icon="tune").classes("w-full sb-plugin-settings"):
+            _settings_form(session, plugin["id"], config)
 
         async def switched(e) -> None:
             if e.value == plugin["enabled"]:
@@ -96,20 +81,52 @@ def _plugin_card(session: Session, plugin: dict, config: dict, errors: list[str]
         switch.on_value_change(switched)
 
 
-async def settings(args: PageArguments) -> None:
-    session: Session = args.data["session"]
-    page_title("Settings", "The settings in force (secrets hidden); change them in the config file.")
-    spinner = loading()
-    config = await guarded(session.api.get("/api/settings"))
-    spinner.delete()
-    if config is None:
-        return
-    with ui.element("div").classes("sb-plugin-grid w-full"):
-        general = {k: v for k, v in config.items() if not isinstance(v, dict)}
-        sections = [("General", general)] + [(k.capitalize(), v) for k, v in config.items()
-                                             if isinstance(v, dict) and k != "plugins"]
-        for title, values in sections:
-            with ui.card().classes("sb-settings-section").props("flat bordered"):
-                ui.label(title).classes("text-subtitle1 text-weight-bold")
-                for name, value in values.items():
-                    _setting_field(name, value)
+
+def _settings_form(session: Session, plugin_id: str, config: dict) -> None:
+    """The plugin's ``[plugins.<id>]`` block, editable; rebuilt from the API's answer after each change."""
+    shown = {k: v for k, v in config.items() if k != "enabled"}  # the switch above is ``enabled``
+
+    async def change(patch: dict, done: str) -> bool:
+        answer = await patch_settings(session, {"plugins": {plugin_id: patch}}, done, refused.set_text)
+        if answer is not None:
+            shown.clear()
+            shown.update({k: v for k, v in answer["plugins"].get(plugin_id, {}).items() if k != "enabled"})
+            form.refresh()
+        return answer is not None
+
+    @ui.refreshable
+    def form() -> None:
+        refused.set_text("")
+        if not shown:
+            ui.label("No settings yet.").classes("text-caption sb-muted")
+        fields = Form(shown, on_reset=lambda k: change({k: None}, f"{plugin_id}.{k} reset"))
+
+        async def save() -> None:
+            changes = fields.changes()
+            if changes:
+                await change(changes, f"{plugin_id}: saved {', '.join(changes)}")
+            else:
+                ui.notify("Nothing changed")
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Save", on_click=save).props("unelevated dense color=primary").classes("sb-save")
+
+    refused = ui.label().classes("text-caption text-negative sb-refused")
+    form()
+    with ui.row().classes("w-full items-center no-wrap gap-1 sb-add-setting"):
+        key = ui.input("New setting").props("dense outlined").classes("col")
+        value = ui.input("Value (true, 3, [1, 2] or text)").props("dense outlined").classes("col")
+
+        async def add() -> None:
+            name = key.value.strip()
+            if not name:
+                ui.notify("Name the setting", type="warning")
+                return
+            if await change({name: parse_typed(value.value)}, f"{plugin_id}.{name} added"):
+                key.set_value("")
+                value.set_value("")
+
+        ui.button(icon="add", on_click=add).props("flat round dense aria-label='Add setting'")\
+            .classes("sb-add-setting-button")
+    ui.label(f"Stored in the library's database, over the config file's [plugins.{plugin_id}] block; "
+             "reset brings the file's value back.").classes("text-caption sb-muted")
