@@ -288,6 +288,7 @@ def test_plugins_switch_off_and_on(server, admin):
     card.locator(".sb-plugin-settings").click()
     secret = card.locator(".sb-secret input")
     assert secret.get_attribute("type") == "password" and secret.input_value() != "s3cret-value"
+    page.wait_for_timeout(400)  # the expansion's animation
     shot(page, "plugins")
     card.locator(".sb-plugin-switch").click()
     page.wait_for_selector("text=webdemo disabled")
