@@ -48,7 +48,7 @@ async def semantic_ranking(conn, vectors: VectorService, text: str, limit: int) 
     if query is None:
         return []
     model, vector = query
-    index = await vectors.current(model)
+    index = await vectors.current(model, conn)
     if index is None or index.dims != len(vector):
         return []
     found = await vectors.nearest(conn, vector, limit)
@@ -58,8 +58,8 @@ async def semantic_ranking(conn, vectors: VectorService, text: str, limit: int) 
     return [(t, s) for t, s in found if s >= floor]
 
 
-async def _index_or_404(vectors: VectorService):
-    index = await vectors.current()
+async def _index_or_404(vectors: VectorService, conn):
+    index = await vectors.current(conn=conn)
     if index is None:
         raise HTTPException(404, "no track has a vector yet: enable a vectors plugin and let it run")
     return index
@@ -78,7 +78,7 @@ async def similar(conn: ConnDep, vectors: VectorsDep, track_id: DbId, limit: Lim
     """More like this: the nearest tracks, each with a short "why"."""
     from . import similar as similar_tracks
 
-    index = await _index_or_404(vectors)
+    index = await _index_or_404(vectors, conn)
     space = vectors.artists_if_ready(index) if vectors.in_memory else None
     items = await similar_tracks.similar_tracks(conn, vectors, track_id, limit,
                                                 scene_of=space.scene_of_track if space else None)
@@ -97,7 +97,7 @@ async def radio(conn: ConnDep, vectors: VectorsDep, track: int | None = Query(No
 
     if (track is None) == (artist is None):
         raise HTTPException(422, "give one seed: track=ID or artist=ID")
-    index = await _index_or_404(vectors)
+    index = await _index_or_404(vectors, conn)
     if track is not None:
         seed = await vectors.vector(conn, track)
         played = {track}
@@ -135,7 +135,7 @@ async def similar_artists(conn: ConnDep, runtime: RuntimeDep, vectors: VectorsDe
     name = await conn.scalar(select(Artist.name).where(Artist.id == artist_id))
     if name is None:
         raise HTTPException(404, f"no artist {artist_id}")
-    index = await _index_or_404(vectors)
+    index = await _index_or_404(vectors, conn)
     local: list[tuple[int, float]] = []
     if vectors.in_memory:
         space = await vectors.artists(conn, index)
@@ -164,7 +164,7 @@ async def scenes(conn: ConnDep, vectors: VectorsDep, artists: Annotated[int, Que
     """The library's scenes (clusters of artists), each with a label and its most central artists."""
     import numpy as np
 
-    index = await _index_or_404(vectors)
+    index = await _index_or_404(vectors, conn)
     if not vectors.in_memory:
         raise HTTPException(503, "scenes need the in-memory index (the library's vectors exceed it)")
     space = await vectors.artists(conn, index)
@@ -181,7 +181,7 @@ async def scenes(conn: ConnDep, vectors: VectorsDep, artists: Annotated[int, Que
 
 @router.get("/artists/{artist_id}/scene")
 async def artist_scene(conn: ConnDep, vectors: VectorsDep, artist_id: DbId) -> dict:
-    index = await _index_or_404(vectors)
+    index = await _index_or_404(vectors, conn)
     space = await vectors.artists(conn, index) if vectors.in_memory else None
     scene = space.scene(artist_id) if space else None
     if scene is None:

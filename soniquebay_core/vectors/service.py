@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import asynccontextmanager
 
 import numpy as np
 from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..models import TrackEmbedding, TrackStage
 from . import artists as artist_space
@@ -58,15 +60,19 @@ class VectorService:
         self._redone: set[tuple[str, str]] = set()
         self._lock = asyncio.Lock()
 
-    async def current(self, model: str | None = None) -> VectorIndex | None:
-        """The index of ``model`` (default: the library's main model), loaded on first use."""
-        async with self._lock:
+    async def current(self, model: str | None = None, conn: AsyncConnection | None = None) -> VectorIndex | None:
+        """The index of ``model`` (default: the library's main model), loaded on first use.
+
+        ``conn``: the caller's connection, when it holds one. It is used rather than a second one from the
+        pool: requests holding a connection and waiting for this lock while the lock's holder waits for a
+        free connection would stall until the pool's timeout.
+        """
+        async with self._lock, _connection(self.db, conn) as conn:
             if self.store is None:
-                async with self.db.engine.connect() as conn:
-                    self.store = await stores.detect(conn)
+                self.store = await stores.detect(conn)
                 log.info("vectors: database store %s (%s)", self.store.name, self.store.detail)
             if self.index is None or (model is not None and model != self.index.model):
-                wanted = await self._model(model)
+                wanted = await self._model(conn, model)
                 if wanted is None:
                     return None
                 name, dims, count = wanted
@@ -74,8 +80,7 @@ class VectorService:
                 self.in_memory = count * dims * 4 <= INDEX_BUDGET_MB * 2**20
                 self._artists = None
                 if self.in_memory:
-                    async with self.db.engine.connect() as conn:
-                        await self.index.refresh(conn)
+                    await self.index.refresh(conn)
                 self._checked = self._full_checked = 0.0  # the database store syncs in the background, now
         now = time.monotonic()
         if now - self._checked > REFRESH_S and (self._refreshing is None or self._refreshing.done()):
@@ -99,13 +104,12 @@ class VectorService:
             if task is not None:
                 await asyncio.shield(task)
 
-    async def _model(self, model: str | None) -> tuple[str, int, int] | None:
+    async def _model(self, conn: AsyncConnection, model: str | None) -> tuple[str, int, int] | None:
         query = select(TrackEmbedding.model, TrackEmbedding.dims, func.count()).group_by(TrackEmbedding.model, TrackEmbedding.dims)\
             .order_by(func.count().desc(), TrackEmbedding.model).limit(1)
         if model is not None:
             query = query.where(TrackEmbedding.model == model)
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+        row = (await conn.execute(query)).first()
         return None if row is None else tuple(row)
 
     async def _refresh(self, index: VectorIndex, prune: bool) -> None:
@@ -184,3 +188,13 @@ class VectorService:
                 await self.artists(conn, index)
         except Exception:
             log.exception("vectors: building the artist space failed; trying again later")
+
+
+@asynccontextmanager
+async def _connection(db, conn: AsyncConnection | None):
+    """The caller's connection, or one of our own for the time of the block."""
+    if conn is not None:
+        yield conn
+        return
+    async with db.engine.connect() as own:
+        yield own
