@@ -74,6 +74,7 @@ class Runtime:
         settings = settings_store.overlay(self.base_settings, overrides)
         replugged = (settings.plugins, settings.profile) != (self.settings.plugins, self.settings.profile)
         self.settings = settings
+        self.limits.profile = settings.profile  # heavy plugins one at a time on a Pi, from now on
         if not replugged:
             return
         entry_points_group, modules = self.host.recipe
@@ -88,6 +89,7 @@ class Runtime:
         async with self.db.engine.begin() as conn:
             stored = await settings_store.read(conn, settings_store.OVERRIDES, {})
             overrides = settings_store.patched(stored, patch, self.settings.model_dump(mode="json"))
+            settings_store.check_new_roots(patch)
             settings_store.overlay(self.base_settings, overrides)  # refuses what the config file would refuse
             await settings_store.write(conn, settings_store.OVERRIDES, overrides)
         await self.apply_stored_settings()

@@ -12,6 +12,7 @@ secret sent back as it was shown (``***``) leaves the stored secret alone.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -75,6 +76,18 @@ def patched(stored: dict, patch: dict, shown: dict) -> dict:
         raise ConfigError(f"{', '.join(unknown)} cannot change while SoniqueBay runs (only "
                           f"{', '.join(CHANGEABLE)}); edit the config file and restart")
     return merge(stored, _without_masked(patch, redact(shown)))
+
+
+def check_new_roots(patch: dict) -> None:
+    """Library folders given at run time must be folders that exist here (the config file may name a drive
+    that is not mounted yet; a folder typed in the interface is meant now)."""
+    roots = (patch.get("library") or {}).get("roots") if isinstance(patch.get("library"), dict) else None
+    for root in roots if isinstance(roots, list) else []:
+        path = Path(str(root)).expanduser()
+        if not path.is_absolute():
+            raise ConfigError(f"invalid setting library.roots: {root!r} is not an absolute path")
+        if not path.is_dir():
+            raise ConfigError(f"invalid setting library.roots: {root!r} is not a folder on this machine")
 
 
 def _without_masked(patch: dict, shown: dict) -> dict:

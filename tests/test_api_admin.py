@@ -127,11 +127,13 @@ async def test_settings_change_at_run_time_are_stored_and_validated(settings, tm
             for bad, message in (({"database_url": "sqlite:///x.db"}, "cannot change while SoniqueBay runs"),
                                  ({"profile": "toaster"}, "invalid setting profile"),
                                  ({"scanner": {"batch_size": 0}}, "invalid setting scanner.batch_size"),
-                                 ({"scanner": {"colour": "blue"}}, "invalid setting scanner.colour")):
+                                 ({"scanner": {"colour": "blue"}}, "invalid setting scanner.colour"),
+                                 ({"library": {"roots": [str(tmp_path / "nowhere")]}}, "is not a folder"),
+                                 ({"library": {"roots": ["relative/music"]}}, "is not an absolute path")):
                 refused = await client.patch("/api/settings", json=bad)
                 assert refused.status_code == 400 and message in refused.json()["error"]["message"], refused.text
             assert (await client.patch("/api/settings", json=["profile"])).status_code == 422
-            assert runtime.settings.profile == "pi"  # nothing refused was kept
+            assert runtime.settings.profile == "pi" and runtime.limits.profile == "pi"  # nothing refused was kept
 
     app = build()  # a restart: the overrides were stored
     async with app.router.lifespan_context(app):
