@@ -27,9 +27,10 @@ import sys
 import time
 from pathlib import Path
 
+from soniquebay_analysis.key import mirex_score
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = Path(os.environ.get("SONIQUEBAY_SHARED", ROOT.parent / "shared")) / "tools"
-PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 BARS = {"tempo_acc1": 0.80, "tempo_acc2": 0.98, "median_bpm_error": 0.01, "key_mirex_set_b": 0.80,
         "cpu_s_per_4min_track": 0.25, "peak_rss_mb": 350}
 
@@ -60,17 +61,6 @@ def run_worker(paths: list[Path], repeat: int = 1) -> tuple[list[dict], float]:
     return lines[:-1], lines[-1]["peak_rss_mb"]
 
 
-def mirex(found: str | None, tonic: str, mode: str) -> float:
-    if not found:
-        return 0.0
-    name, found_mode = found.split()
-    f, t = PITCH_NAMES.index(name), PITCH_NAMES.index(tonic)
-    if found_mode == mode:
-        return 1.0 if f == t else 0.5 if (f - t) % 12 in (5, 7) else 0.0
-    relative = (t + 3) % 12 if mode == "minor" else (t - 3) % 12
-    return 0.3 if f == relative else 0.2 if f == t else 0.0
-
-
 def truth_set(work: Path, cadence: str) -> tuple[Path, list[dict]]:
     out = work / f"truth-{'B' if cadence == 'V' else 'A'}"
     if not (out / "truth.json").exists():
@@ -95,7 +85,7 @@ def accuracy(folder: Path, tracks: list[dict]) -> tuple[dict, float, list[dict]]
             if hit1:
                 errors.append(abs(found - t["bpm"]) / t["bpm"])
         if t["key"]:
-            row["mirex"] = mirex(r["key"], t["key"], t["mode"])
+            row["mirex"] = mirex_score(r["key"], t["key"], t["mode"])
             keys.append(row["mirex"])
         rows.append(row)
     summary = {"tempo_acc1": round(statistics.mean(acc1), 4), "tempo_acc2": round(statistics.mean(acc2), 4),

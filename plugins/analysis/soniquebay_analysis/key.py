@@ -94,3 +94,16 @@ def estimate(spectrum: Spectrum) -> Key | None:
     scores = _templates() @ (centred / norm)
     best = int(np.argmax(scores))
     return Key(best % 12, "major" if best < 12 else "minor", float(scores[best]), round(100 * tuning, 1))
+
+
+def mirex_score(found: str | None, tonic: str, mode: str) -> float:
+    """MIREX key score of an answer ("A minor") against the truth: 1 right, 0.5 a fifth off (same mode),
+    0.3 the relative key, 0.2 the parallel key, else 0 (also for no answer)."""
+    if not found:
+        return 0.0
+    name, found_mode = found.split()
+    f, t = PITCH_NAMES.index(name), PITCH_NAMES.index(tonic)
+    if found_mode == mode:
+        return 1.0 if f == t else 0.5 if (f - t) % 12 in (5, 7) else 0.0
+    relative = (t + 3) % 12 if mode == "minor" else (t - 3) % 12
+    return 0.3 if f == relative else 0.2 if f == t else 0.0

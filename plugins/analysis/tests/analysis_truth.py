@@ -10,9 +10,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-
-
 def generator(shared_dir: Path):
     """The generator as a module, to render single tracks (its command line makes whole sets)."""
     spec = importlib.util.spec_from_file_location("make_audio_truth", shared_dir / "tools" / "make_audio_truth.py")
@@ -34,18 +31,6 @@ def write_groove(gen, path: Path, tonic: int, mode: str, segments: list[tuple[fl
     audio = gen.master(gen.render_groove(rng, tonic, mode, segments, seconds, -35.0, timbre_id=seed,
                                          minor_cadence="V"), -1.0)
     sf.write(str(path), np.clip(audio.T, -1, 1), gen.SR)
-
-
-def mirex(found: str | None, tonic: str, mode: str) -> float:
-    """MIREX key score: 1 right, 0.5 a fifth off (same mode), 0.3 relative, 0.2 parallel, else 0."""
-    if not found:
-        return 0.0
-    name, found_mode = found.split()
-    f, t = PITCH_NAMES.index(name), PITCH_NAMES.index(tonic)
-    if found_mode == mode:
-        return 1.0 if f == t else 0.5 if (f - t) % 12 in (5, 7) else 0.0
-    relative = (t + 3) % 12 if mode == "minor" else (t - 3) % 12
-    return 0.3 if f == relative else 0.2 if f == t else 0.0
 
 
 def tempo_hits(found: float, true: float, tolerance: float = 0.04) -> tuple[bool, bool]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from analysis_truth import generator, make_set, mirex, tempo_hits, write_groove
+from analysis_truth import generator, make_set, tempo_hits, write_groove
 
 from soniquebay_analysis.analyse import analyse_file
+from soniquebay_analysis.key import mirex_score
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,7 @@ def test_tempo_accuracy(truth_subset, results):
 
 def test_key_accuracy_and_camelot(truth_subset, results):
     _, tracks = truth_subset
-    scores = [mirex(results[t["id"]].key, t["key"], t["mode"]) for t in tracks]
+    scores = [mirex_score(results[t["id"]].key, t["key"], t["mode"]) for t in tracks]
     assert np.mean(scores) >= 0.75, f"MIREX {np.mean(scores):.2f}"
     for t in tracks:
         found = results[t["id"]]
