@@ -26,7 +26,7 @@ PUBLIC = {"/api/auth/login"}
 HOSTILE_SEGMENTS = ["..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..%2F", "-1", "0",
                     "99999999999999999999999", "1e3", "%00", "etc%2Fpasswd", "%2Fetc%2Fpasswd", "1;DROP TABLE tracks"]
 HOSTILE_VALUES = ["../../../../etc/passwd", "/etc/passwd", "..\\..\\windows\\win.ini", "\x00", "' OR 1=1 --",
-                  "%", "_", "*", "a" * 5000, "-1", "1e309", "NaN"]
+                  "%", "_", "*", "a" * 5000, "-1", "1e309", "NaN", "99999999999999999999999", "-9223372036854775809"]
 SECRET_FILE = "root:x:0:0"
 
 

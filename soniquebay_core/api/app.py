@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from .. import auth
@@ -24,6 +27,22 @@ from .plugin_routes import mount_plugin_routes
 from .security import LoginThrottle, current_user
 
 log = logging.getLogger("soniquebay.api")
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+    details: list[dict] | None = Field(None, description="for invalid requests: where, and what is wrong")
+    incident: str | None = Field(None, description="for internal errors: the id the server's log names")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+OUT_OF_RANGE = re.compile(r"out of (int\d+ )?range")
+ERROR_RESPONSES = {"4XX": {"model": ErrorBody, "description": "refused: the message says why"},
+                   "5XX": {"model": ErrorBody, "description": "a dependency is down, or an internal error"}}
 
 
 def error(status: int, message: str, **extra) -> JSONResponse:
@@ -64,7 +83,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
 
     host = host or load_plugins(settings)
     app = FastAPI(title="SoniqueBay", version="0.1.0", lifespan=lifespan,
-                  description="Your music library: browse, stream, scan, automate.")
+                  description="Your music library: browse, stream, scan, automate.", responses=ERROR_RESPONSES)
     app.state.http_metrics = HttpMetrics()
     app.add_middleware(RequestObserver, metrics=app.state.http_metrics)
     app.add_middleware(RequestLimits)
@@ -89,6 +108,16 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
         return error(422, "invalid request", details=details)
+
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        return error(422, "a number in the request is out of range")  # SQLite's integers are 64-bit
+
+    @app.exception_handler(DBAPIError)
+    async def refused_by_database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if OUT_OF_RANGE.search(str(exc.orig)):  # PostgreSQL's: 32-bit columns, 64-bit ids
+            return error(422, "a number in the request is out of range")
+        return await crashed(request, exc)
 
     @app.exception_handler(DatabaseUnavailable)
     async def database_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:
