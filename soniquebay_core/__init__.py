@@ -8,14 +8,14 @@ import pluggy
 
 from .errors import PermanentPluginError, TransientPluginError
 from .manifest import NetworkHost, PluginManifest, ResourceClass
-from .schemas import AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TagWeight, TrackPatch, TrackSnapshot
+from .schemas import AlbumArt, AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TagWeight, TrackPatch, TrackSnapshot
 
 __version__ = "0.1.0"
 
 hookimpl = pluggy.HookimplMarker("soniquebay")
 
 __all__ = [
-    "AlbumSnapshot", "CoverCandidate", "Embedding", "NetworkHost", "PermanentPluginError",
+    "AlbumArt", "AlbumSnapshot", "CoverCandidate", "Embedding", "NetworkHost", "PermanentPluginError",
     "PluginManifest", "ResourceClass", "TagInfo", "TagWeight", "TrackPatch", "TrackSnapshot",
     "TransientPluginError", "hookimpl",
 ]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import click
     from fastapi import APIRouter
 
-    from .schemas import AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TrackPatch, TrackSnapshot
+    from .schemas import AlbumArt, AlbumSnapshot, CoverCandidate, Embedding, TagInfo, TrackPatch, TrackSnapshot
 
 hookspec = pluggy.HookspecMarker("soniquebay")
 
@@ -71,12 +71,14 @@ def enrich_track(track: TrackSnapshot, config: dict) -> TrackPatch | None:
 
 
 @hookspec(firstresult=True)
-def fetch_cover(album: AlbumSnapshot, config: dict) -> CoverCandidate | None:
+def fetch_cover(album: AlbumSnapshot, config: dict) -> AlbumArt | CoverCandidate | None:
     """Find a cover image for one album.
 
     Called in: a job on the plugin's queue. Sources are tried in the user's
     configured order and the first non-``None`` answer wins. ``async def`` is
-    allowed. ``None`` means this source has no cover for the album.
+    allowed. ``None`` means this source has no cover for the album. An
+    ``AlbumArt`` (a ``CoverCandidate`` with an ``artist_image``) also brings the
+    album artist's picture.
     """
 
 
