@@ -168,7 +168,9 @@ async def test_limits_heavy_on_pi_and_min_interval(settings, tmp_path, fake_plug
         await runtime.wait_idle()
         assert len(sb_limited.starts) == len(ids)
         gaps = [b - a for a, b in zip(sorted(sb_limited.starts), sorted(sb_limited.starts)[1:], strict=False)]
-        assert min(gaps) >= 0.029  # min_interval_ms = 30 between calls, across concurrent jobs
+        # min_interval_ms = 30 between calls, across concurrent jobs; the limiter spaces its releases by 30 ms and
+        # each call stamps its start a scheduling delay later, so on a loaded machine a gap may read a little less
+        assert min(gaps) >= 0.025
         assert (sb_limited.most == 1) is serialised
     finally:
         await runtime.close()
