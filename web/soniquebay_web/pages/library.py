@@ -258,7 +258,14 @@ async def tracks(args: PageArguments) -> None:
         state["page"] = 1
         await load()
 
+    def keep_total(e) -> None:
+        # The table sends its pagination back when it settles (without our total, on a first render); taken
+        # as it is, that would overwrite the total the server just set, and the page would read "of 0".
+        if e.value.get("rowsNumber") != state["rowsNumber"]:
+            table.pagination = {**e.value, "rowsNumber": state["rowsNumber"]}
+
     table.on("request", requested)
+    table.on_pagination_change(keep_total)
     table.on("play", play)
     for control in (words, artist_in, genre_in, format_in, bpm_min, bpm_max):
         control.on_value_change(refilter)
