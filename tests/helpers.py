@@ -24,6 +24,11 @@ def other_plugins_off() -> dict[str, dict]:
             if ep.dist is not None and ep.dist.name not in ("soniquebay-core",) and not ep.dist.name.startswith("sb-")}
 
 
+def other_plugins_off_toml() -> str:
+    """The same, as a config file's lines, for processes started with their own config."""
+    return "".join(f"[plugins.{name}]\nenabled = false\n" for name in other_plugins_off())
+
+
 def install_entry_points(site: Path, distribution: str, entry_points: dict[str, str]) -> Path:
     """Make ``site`` hold an installed distribution declaring these ``soniquebay`` entry points.
 

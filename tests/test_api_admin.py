@@ -8,6 +8,14 @@ from soniquebay_core.api.app import create_app
 from soniquebay_core.plugins import load_plugins
 
 
+async def signed_in(runtime) -> tuple[str, str]:
+    """Tokens of a new admin and a new reader."""
+    async with runtime.db.engine.begin() as conn:
+        admin = await auth.issue_token(conn, await auth.add_user(conn, "ada", "correct horse", "admin"), "t")
+        reader = await auth.issue_token(conn, await auth.add_user(conn, "rex", "battery staple", "reader"), "t")
+    return admin, reader
+
+
 async def client_for(app, token: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
                              headers={"Authorization": f"Bearer {token}"})
@@ -28,9 +36,7 @@ async def test_plugins_switch_persists_and_plugin_routes(settings, tmp_path, fak
         runtime = app.state.runtime
         await runtime.scan([tmp_path / "demo"])
         await runtime.wait_idle()
-        async with runtime.db.engine.begin() as conn:
-            admin = await auth.issue_token(conn, await auth.add_user(conn, "ada", "correct horse", "admin"), "t")
-            reader = await auth.issue_token(conn, await auth.add_user(conn, "rex", "battery staple", "reader"), "t")
+        admin, reader = await signed_in(runtime)
         async with await client_for(app, admin) as client, await client_for(app, reader) as reading:
             plugins = {p["id"]: p for p in (await client.get("/api/plugins")).json()}
             assert plugins["routes"]["enabled"] and plugins["tags"]["essential"]
@@ -65,8 +71,7 @@ async def test_failed_jobs_retry_and_analyse_now(settings, tmp_path, fake_plugin
         runtime = app.state.runtime
         await runtime.scan([tmp_path / "demo"])
         await runtime.wait_idle()
-        async with runtime.db.engine.begin() as conn:
-            admin = await auth.issue_token(conn, await auth.add_user(conn, "ada", "correct horse", "admin"), "t")
+        admin, _ = await signed_in(runtime)
         async with await client_for(app, admin) as client:
             failed = (await client.get("/api/jobs/failed")).json()
             assert [f["path"].rsplit("/", 1)[1] for f in failed["stages"]] == ["07 - Broken Tape.wav"]
@@ -106,9 +111,7 @@ async def test_settings_change_at_run_time_are_stored_and_validated(settings, tm
     music.mkdir()
     app = build()
     async with app.router.lifespan_context(app):
-        async with app.state.runtime.db.engine.begin() as conn:
-            admin = await auth.issue_token(conn, await auth.add_user(conn, "ada", "correct horse", "admin"), "t")
-            reader = await auth.issue_token(conn, await auth.add_user(conn, "rex", "battery staple", "reader"), "t")
+        admin, reader = await signed_in(app.state.runtime)
         async with await client_for(app, admin) as client, await client_for(app, reader) as reading:
             shown = (await client.get("/api/settings")).json()
             assert shown["profile"] == "desktop" and shown["plugins"]["routes"]["api_key"] == "***"

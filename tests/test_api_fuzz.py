@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from helpers import other_plugins_off
+from helpers import other_plugins_off_toml
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -34,7 +34,7 @@ def served_api(generated_master, tmp_path_factory):
     master, _ = generated_master
     shutil.copytree(master, work / "music", symlinks=True)
     config = work / "config.toml"
-    config.write_text("".join(f"[plugins.{name}]\nenabled = false\n" for name in other_plugins_off()))
+    config.write_text(other_plugins_off_toml())
     env = {**os.environ, "SONIQUEBAY_CONFIG": str(config), "SONIQUEBAY_DATA_DIR": str(work / "data"),
            "SONIQUEBAY_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'library.db'}", "SONIQUEBAY_REDIS_URL": ""}
 

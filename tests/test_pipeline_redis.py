@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import install_entry_points, other_plugins_off, server_missing
+from helpers import install_entry_points, other_plugins_off_toml, server_missing
 from sqlalchemy import func, select
 
 from soniquebay_core.config import Settings
@@ -52,8 +52,7 @@ class Env:
     def __init__(self, tmp: Path, db_url: str, redis_url: str, plugins: dict[str, str], extra_config: str = ""):
         site = install_entry_points(tmp / "site", "sb-test-plugins", plugins)
         self.config = tmp / "config.toml"
-        others = "".join(f"[plugins.{name}]\nenabled = false\n" for name in other_plugins_off())
-        self.config.write_text(f"{extra_config}\n[jobs]\nworker_heartbeat_s = 3\n{others}")
+        self.config.write_text(f"{extra_config}\n[jobs]\nworker_heartbeat_s = 3\n{other_plugins_off_toml()}")
         self.calls = tmp / "calls.log"
         self.vars = {"SONIQUEBAY_CONFIG": str(self.config), "SONIQUEBAY_DATA_DIR": str(tmp / "data"),
                      "SONIQUEBAY_DATABASE_URL": db_url, "SONIQUEBAY_REDIS_URL": redis_url,
