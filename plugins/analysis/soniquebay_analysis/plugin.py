@@ -11,8 +11,6 @@ from soniquebay_core.errors import PermanentPluginError, TransientPluginError
 from soniquebay_core.manifest import ResourceClass
 from soniquebay_core.schemas import TrackPatch, TrackSnapshot
 
-from .analyse import Options, analyse_file
-
 MANIFEST = PluginManifest(
     id="analysis",
     version="1.0.0",
@@ -29,6 +27,10 @@ MANIFEST = PluginManifest(
 
 @hookimpl
 def enrich_track(track: TrackSnapshot, config: dict) -> TrackPatch:
+    # Imported here: every process loads this module (the CLI, the server), only workers
+    # analyse; scipy alone costs ~0.8 s and tens of MB (the manifest's preload warms workers).
+    from .analyse import Options, analyse_file
+
     options = Options.from_config(config)
     try:
         return analyse_file(track.path, options, duration_hint=track.duration).patch()

@@ -21,10 +21,9 @@ from soniquebay_core.errors import TransientPluginError
 from soniquebay_core.manifest import NetworkHost
 from soniquebay_core.schemas import AlbumArt, AlbumSnapshot, CoverCandidate
 
-from . import __version__, local, remote
+from . import __version__, local
 from .found import Found
 from .settings import WEB_SOURCES, CoverSettings, settings_from
-from .web import client_for
 
 log = logging.getLogger("soniquebay.covers")
 
@@ -49,15 +48,27 @@ MANIFEST = PluginManifest(
 
 Source = Callable[[AlbumSnapshot, CoverSettings], Iterator[Found]]
 
+
+def web_source(name: str) -> Source:
+    """``remote.<name>`` with the shared client, imported on first use: every process
+    loads this module (the CLI too) and httpx alone costs ~0.1 s of start-up."""
+    def source(album: AlbumSnapshot, settings: CoverSettings) -> Iterator[Found]:
+        from . import remote
+        from .web import client_for
+
+        return getattr(remote, name)(album, settings, client_for(settings))
+    return source
+
+
 ALBUM_SOURCES: dict[str, Source] = {
     "folder": lambda album, _: local.folder_covers(album),
     "embedded": lambda album, _: local.embedded_covers(album),
-    "coverartarchive": lambda album, s: remote.coverartarchive(album, s, client_for(s)),
-    "lastfm": lambda album, s: remote.lastfm_album(album, s, client_for(s)),
+    "coverartarchive": web_source("coverartarchive"),
+    "lastfm": web_source("lastfm_album"),
 }
 ARTIST_SOURCES: dict[str, Source] = {
     "folder": lambda album, _: local.folder_artist_images(album),
-    "lastfm": lambda album, s: remote.lastfm_artist(album, s, client_for(s)),
+    "lastfm": web_source("lastfm_artist"),
 }
 
 

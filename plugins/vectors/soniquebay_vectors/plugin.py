@@ -3,14 +3,13 @@
 It only makes vectors. The core stores them (``track_embeddings``), keeps the
 search index, and answers similar tracks, radio, artists and hybrid search
 (``soniquebay_core/vectors``). Settings: see ``embedders.py``.
+
+The hooks import their modules when first called: every process loads this
+module (the CLI too), and only workers and the API's searches embed.
 """
 from __future__ import annotations
 
-import numpy as np
 from soniquebay_core import Embedding, PluginManifest, ResourceClass, TrackSnapshot, hookimpl
-
-from . import describe
-from .embedders import embedder_for
 
 MANIFEST = PluginManifest(
     id="vectors",
@@ -29,6 +28,9 @@ MANIFEST = PluginManifest(
 @hookimpl
 def vectorize(track: TrackSnapshot, config: dict) -> Embedding | None:
     """``None`` when the stored vector of this model was made from the same input (nothing to redo)."""
+    from . import describe
+    from .embedders import embedder_for
+
     embedder = embedder_for(config)
     text, audio = describe.text_of(track), describe.audio_of(track)
     digest = describe.input_hash(embedder.name, text, audio)
@@ -40,6 +42,11 @@ def vectorize(track: TrackSnapshot, config: dict) -> Embedding | None:
 
 @hookimpl
 def embed_text(text: str, config: dict) -> Embedding | None:
+    import numpy as np
+
+    from . import describe
+    from .embedders import embedder_for
+
     embedder = embedder_for(config)
     vector = embedder.embed([text], np.zeros((1, describe.AUDIO_DIMS), dtype=np.float32))[0]
     return Embedding(model=embedder.name, vector=vector.tolist())
