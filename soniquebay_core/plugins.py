@@ -94,6 +94,15 @@ class PluginHost:
     def version_of(self, plugin_id: str) -> str:
         return self.manifest(plugin_id).version
 
+    def modules_serving(self, hook: str) -> dict[str, str]:
+        """``{plugin id: module}`` of the enabled plugins implementing ``hook``, in load order.
+
+        Enough to build a host (``load_plugins(modules=...)``) in a process that only
+        calls that hook: a tag reader need not import the other plugins' modules.
+        """
+        serving = {impl.plugin_name for impl in self.dispatch.impls(hook)}
+        return {name: info.module for name, info in self.plugins.items() if name in serving and info.module}
+
     def stage_plugins(self, hook: str) -> list[str]:
         """Enabled plugins implementing a stage hook, in call order."""
         return [impl.plugin_name for impl in self.dispatch.impls(hook)]

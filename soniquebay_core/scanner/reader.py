@@ -78,8 +78,8 @@ def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
 
 # -- reading in worker processes ------------------------------------------------------------------
 # Tag parsing is pure Python, so threads cannot use a second core. Worker processes
-# can: each builds its own plugin host once, the same way the scanning process did,
-# and reads whole batches while the scanning process writes the previous ones.
+# can: each builds its own plugin host once, from the modules of the plugins that
+# read tags (not the others: their imports would only slow its start), and reads whole batches while the scanning process writes the previous ones.
 # They are plain child processes exchanging pickles over their stdin/stdout: no
 # multiprocessing machinery (its resource-tracker process, its re-import of the
 # parent's main module), and a child whose parent dies sees its stdin close and exits.
@@ -92,9 +92,9 @@ def serve_reader() -> None:
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a plugin's print() must not corrupt the answers
-    settings_json, strict, entry_points_group, modules = pickle.load(stdin)
+    settings_json, strict, modules = pickle.load(stdin)
     host = load_plugins(Settings.model_validate_json(settings_json), strict=strict,
-                        entry_points_group=entry_points_group, modules=modules)
+                        entry_points_group=False, modules=modules)
     while True:
         try:
             files = pickle.load(stdin)
@@ -108,7 +108,8 @@ class _Worker:
     def __init__(self, host: PluginHost):
         self.proc = subprocess.Popen([sys.executable, "-m", "soniquebay_core.scanner.reader_worker"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_child_env())
-        pickle.dump((host.settings.model_dump_json(), host.dispatch.strict, *host.recipe), self.proc.stdin)
+        pickle.dump((host.settings.model_dump_json(), host.dispatch.strict, host.modules_serving("read_tags")),
+                    self.proc.stdin)
         self.proc.stdin.flush()
 
     def read(self, files: list[FileStat]) -> list[ReadOutcome]:
