@@ -57,12 +57,8 @@ class Dispatcher:
         return [by_name[name] for name in order if name in by_name]
 
     def _invoke(self, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
-        args = {}
-        for name in impl.argnames:
-            if name == "config":
-                args[name] = self.config_for(impl.plugin_name)
-            else:
-                args[name] = kwargs[name]
+        args = {name: self.config_for(impl.plugin_name) if name == "config" else kwargs[name]
+                for name in impl.argnames}
         return impl.function(**args)
 
     def _results(self, hook: str, kwargs: dict[str, Any], on_error: ErrorSink | None,
@@ -71,7 +67,7 @@ class Dispatcher:
         for impl in self.impls(hook, order):
             try:
                 result = self._invoke(impl, kwargs)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     if inspect.iscoroutine(result):
                         result.close()
                     raise TypeError(f"{impl.plugin_name}.{hook} is async; call it through the job runner")

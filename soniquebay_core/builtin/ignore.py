@@ -70,24 +70,18 @@ def _matcher(extra: tuple[str, ...]):
     return re.compile("|".join(fnmatch.translate(p) for p in (*DEFAULT_PATTERNS, *extra))).match
 
 
-def listed_in_sbignore(path: str) -> bool:
-    """True when a ``.sbignore`` in the entry's own folder lists its name.
-
-    Folders above need no check: an ignored folder is never entered.
-    """
-    folder, name = os.path.split(path)
-    return any(fnmatchcase(name, pattern) for pattern in _patterns_in(folder))
-
-
 @hookimpl(trylast=True)
 def ignore_file(path: str, is_dir: bool, config: dict) -> bool | None:
-    name = os.path.basename(path)
+    folder, name = os.path.split(path)
     if name == IGNORE_FILE:
         return True
-    if config.get("hidden", True) and name.startswith("."):
+    if name.startswith(".") and config.get("hidden", True):
         return True
     if _matcher(tuple(config.get("patterns", ())))(name):
         return True
-    if listed_in_sbignore(path) or (is_dir and "*" in _patterns_in(path)):
+    folder_patterns = _patterns_in(folder)  # a .sbignore beside it; folders above: never entered
+    if folder_patterns and any(fnmatchcase(name, pattern) for pattern in folder_patterns):
+        return True
+    if is_dir and "*" in _patterns_in(path):
         return True
     return None
