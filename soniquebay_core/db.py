@@ -52,9 +52,13 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
 def create_engine(raw_url: str) -> AsyncEngine:
     url = normalise_url(raw_url)
     if url.get_backend_name() == "sqlite":
+        pooling = {}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, module=sqlite_driver.dbapi())
+            # a connection per request in flight, kept: opening one starts a thread and reads the schema, and a
+            # pool smaller than the requests in flight opened and closed one per request (20 clients, 5 kept)
+            pooling = {"pool_size": 20, "max_overflow": 20}
+        engine = create_async_engine(url, module=sqlite_driver.dbapi(), **pooling)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
