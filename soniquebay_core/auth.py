@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
@@ -36,10 +36,14 @@ class Principal:
     user_id: int
     name: str
     role: str
+    expires_at: datetime | None = field(default=None, compare=False)  # when the token stops being valid
 
     @property
     def admin(self) -> bool:
         return self.role == "admin"
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at < (now or datetime.now(timezone.utc))
 
 
 def _digest(token: str) -> str:
@@ -109,11 +113,13 @@ async def principal_for(conn: AsyncConnection, token: str, touch: bool = True) -
     if row is None:
         return None
     expires = row.expires_at
-    if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=timezone.utc)) < now:
+    principal = Principal(row.user_id, row.name, row.role,
+                          expires if expires is None or expires.tzinfo else expires.replace(tzinfo=timezone.utc))
+    if principal.expired(now):
         return None
     if touch:
         await conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    return Principal(row.user_id, row.name, row.role)
+    return principal
 
 
 async def list_tokens(conn: AsyncConnection, user_id: int | None = None) -> list[dict]:

@@ -21,6 +21,7 @@ from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
 from ..vectors import api as vectors
 from . import accounts, admin, batch, covers, events, graphql, health, library, playlists, scans, search, stream
+from .answers import Answers
 from .request_limits import RequestLimits
 from .observability import HttpMetrics, RequestObserver
 from .plugin_routes import mount_plugin_routes
@@ -66,6 +67,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
         runtime = await Runtime.open(settings, host)
         await _first_admin(runtime)
         app.state.runtime = runtime
+        app.state.answers = Answers(runtime.db.engine)
         mount_plugin_routes(app)  # with the settings stored in the database
         if periodic_sweeps and runtime.embedded:
             runtime.start_periodic_sweeps()
@@ -79,11 +81,15 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
             await app.state.events.stop()
             for task in app.state.scans.values():
                 task.cancel()
+            await app.state.answers.close()
             await runtime.close()
 
     host = host or load_plugins(settings)
+    # FastAPI's own OpenTelemetry hooks off: the API exports its metrics to Prometheus (/metrics), and with them
+    # on every request looked up the global OpenTelemetry providers and the environment
     app = FastAPI(title="SoniqueBay", version="0.1.0", lifespan=lifespan,
-                  description="Your music library: browse, stream, scan, automate.", responses=ERROR_RESPONSES)
+                  description="Your music library: browse, stream, scan, automate.", responses=ERROR_RESPONSES,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.http_metrics = HttpMetrics()
     app.add_middleware(RequestObserver, metrics=app.state.http_metrics)
     app.add_middleware(RequestLimits)

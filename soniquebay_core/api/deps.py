@@ -1,8 +1,8 @@
-"""Dependencies routes declare: the process runtime and a database connection."""
+"""Dependencies routes declare: the process runtime, a database connection and the library's generation."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: FastAPI would hand a plain function to a thread
     return request.app.state.runtime
 
 
@@ -23,4 +23,12 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 # "function" scope: the connection goes back to the pool when the route returns, not after a
 # streamed body (a song, an album ZIP) has been sent
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
+
+
+async def get_generation(request: Request, conn: ConnDep) -> Any:
+    """The database's change marker, read once per request before anything else (``answers.py``)."""
+    return await request.app.state.answers.generation(conn)
+
+
+GenerationDep = Annotated[Any, Depends(get_generation)]
 DbId = Annotated[int, Path(ge=1, le=2_147_483_647, description="an id (a 32-bit integer on every backend)")]

@@ -9,7 +9,7 @@ import string
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, update
 
@@ -17,7 +17,8 @@ from ..library import query as track_query
 from ..library.query import order_by
 from ..models import Album, AlbumArtist, Artist, Genre, Tag, Track, TrackArtist, TrackEmbedding, TrackGenre, TrackTag
 from ..text import fold
-from .deps import ConnDep, DbId
+from .answers import dumps
+from .deps import ConnDep, DbId, GenerationDep
 from .security import AdminDep
 
 router = APIRouter(prefix="/api", tags=["library"])
@@ -42,14 +43,14 @@ def range_term(name: str, low: float | None, high: float | None) -> list[tuple[s
 
 
 @router.get("/tracks", response_model=Page)
-async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = None, album: str | None = None,
+async def list_tracks(request: Request, conn: ConnDep, generation: GenerationDep, q: str | None = None, artist: str | None = None, album: str | None = None,
                       albumartist: str | None = None, genre: str | None = None, key: str | None = None,
                       format: str | None = None, year_min: int | None = None, year_max: int | None = None,
                       bpm_min: float | None = None, bpm_max: float | None = None,
                       feature: Annotated[list[str] | None, Query(description="name=value or name=low..high, "
                                                                  "e.g. energy=0.6..1, camelot=8A")] = None,
                       added_since: date | None = None, missing_stage: str | None = None, sort: str = "added",
-                      limit: Limit = 50, offset: Offset = 0) -> Page:
+                      limit: Limit = 50, offset: Offset = 0) -> Response:
     """Tracks matching every filter given; ``q`` is free words (title, artist, album);
     ``missing_stage=plugin.stage`` keeps tracks that stage has not done yet."""
     terms = [(name, value) for name, value in (("artist", artist), ("album", album), ("albumartist", albumartist),
@@ -59,8 +60,17 @@ async def list_tracks(conn: ConnDep, q: str | None = None, artist: str | None = 
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
     terms += [("feature", value) for value in feature or []]
     query = track_query.Query(words=(q or "").split(), terms=terms)
-    total, items = await track_query.page(conn, query, sort, limit, offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    answers = request.app.state.answers
+    matching = (tuple(query.words), tuple(query.terms))
+    body = answers.get(generation, ("tracks", matching, sort, limit, offset))
+    if body is None:
+        items = await track_query.page(conn, query, sort, limit, offset)
+        total = answers.get(generation, ("count", matching))
+        if total is None:
+            total = answers.put(generation, ("count", matching), await track_query.count(conn, query))
+        body = dumps({"items": items, "total": total, "limit": limit, "offset": offset})
+        answers.put(generation, ("tracks", matching, sort, limit, offset), body, len(body))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/tracks/{track_id}")

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import case, func, select
 
 from .. import search
 from ..library import query as track_query
 from ..models import Album, Artist, Genre, Track, TrackEmbedding, TrackGenre
 from ..text import fold
-from ..vectors.api import VectorsDep, semantic_ranking
-from .deps import ConnDep
+from ..vectors.api import semantic_ranking, vector_service
+from .answers import dumps
+from .deps import ConnDep, GenerationDep
 from .library import range_term
 
 router = APIRouter(prefix="/api/search", tags=["search"])
@@ -45,19 +46,31 @@ async def _ranking(conn, vectors, q: str) -> list[int]:
     return search.fuse(list(full_text), meaning) if meaning else list(full_text)
 
 
-@router.get("")
-async def search_library(conn: ConnDep, vectors: VectorsDep, q: Annotated[str, Query(min_length=1, max_length=200)],
+@router.get("", response_model=dict)  # sent pre-serialized: the model documents it
+async def search_library(request: Request, conn: ConnDep, generation: GenerationDep,
+                         q: Annotated[str, Query(min_length=1, max_length=200)],
                          artist: str | None = None, album: str | None = None, genre: str | None = None,
                          key: str | None = None, format: str | None = None, year_min: int | None = None,
                          year_max: int | None = None, bpm_min: float | None = None, bpm_max: float | None = None,
                          feature: Annotated[list[str] | None, Query(description="name=value or name=low..high")] = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                         offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    ranking = await _ranking(conn, vectors, q)
+                         offset: Annotated[int, Query(ge=0)] = 0) -> Response:
     terms = [(n, v) for n, v in (("artist", artist), ("album", album), ("genre", genre), ("key", key),
                                  ("format", format)) if v]
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
     terms += [("feature", value) for value in feature or []]
+    answers = request.app.state.answers
+    body = answers.get(generation, ("search", q, tuple(terms), limit, offset))
+    if body is None:
+        ranking = answers.get(generation, ("ranking", q))
+        if ranking is None:
+            ranking = answers.put(generation, ("ranking", q), await _ranking(conn, vector_service(request), q), 8 * CANDIDATES)
+        body = dumps(await _search(conn, q, ranking, terms, limit, offset))
+        answers.put(generation, ("search", q, tuple(terms), limit, offset), body, len(body))
+    return Response(body, media_type="application/json")
+
+
+async def _search(conn, q: str, ranking: list[int], terms: list[tuple[str, str]], limit: int, offset: int) -> dict:
     matched = track_query.statement(track_query.Query(terms=terms)).where(Track.id.in_(ranking))
     # the matched tracks with the columns their facets count: one read
     matched_rows = (await conn.execute(matched.with_only_columns(Track.id, Track.year, Track.artist, Track.format,
@@ -102,9 +115,19 @@ async def _typed_tracks(conn, q: str, limit: int) -> list[int]:
     return list((await conn.execute(select(ranked.c.id).order_by(*order).limit(limit))).scalars().all())
 
 
-@router.get("/suggest")
-async def suggest(conn: ConnDep, q: Annotated[str, Query(min_length=1, max_length=100)],
-                  limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict:
+@router.get("/suggest", response_model=dict)
+async def suggest(request: Request, conn: ConnDep, generation: GenerationDep,
+                  q: Annotated[str, Query(min_length=1, max_length=100)],
+                  limit: Annotated[int, Query(ge=1, le=20)] = 5) -> Response:
+    answers = request.app.state.answers
+    body = answers.get(generation, ("suggest", q, limit))
+    if body is None:
+        body = dumps(await _suggestions(conn, q, limit))
+        answers.put(generation, ("suggest", q, limit), body, len(body))
+    return Response(body, media_type="application/json")
+
+
+async def _suggestions(conn, q: str, limit: int) -> dict:
     folded = fold(q)
     starts = folded + "%"
     words = f"% {folded}%"

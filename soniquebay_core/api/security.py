@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from ..auth import Principal, count_users, principal_for
-from .deps import ConnDep
+from .deps import ConnDep, GenerationDep
 
 SESSION_COOKIE = "sb_session"
 TOUCH_EVERY_S = 60.0  # last_used_at is a write (on SQLite, the one write lock): at most once a minute per token
@@ -29,15 +29,21 @@ def _due_touch(token: str) -> bool:
     return True
 
 
-async def current_user(request: Request, conn: ConnDep) -> Principal:
+async def current_user(request: Request, conn: ConnDep, generation: GenerationDep) -> Principal:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
     if token:
+        answers = request.app.state.answers
         touch = _due_touch(token)
-        principal = await principal_for(conn, token, touch=touch)
-        if touch:
-            await conn.commit()  # last_used_at
-        if principal is not None:
+        # kept until the next commit anywhere: a revoked token, a removed user are refused at once
+        principal = None if touch else answers.get(generation, ("principal", token))
+        if principal is None:
+            principal = await principal_for(conn, token, touch=touch)
+            if touch:
+                await conn.commit()  # last_used_at
+            elif principal is not None:
+                answers.put(generation, ("principal", token), principal)
+        if principal is not None and not principal.expired():
             return principal
         raise HTTPException(401, "invalid or expired token")
     if await count_users(conn) == 0:

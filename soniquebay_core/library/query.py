@@ -180,24 +180,27 @@ def order_by(sort: str, columns: dict):
     return column.desc() if sort.startswith("-") else column.asc()
 
 
+def _matching(query: Query, sort: str, *columns) -> Select:
+    """``columns`` of the matching tracks; the album join only when a condition or the sort reads it."""
+    chosen = select(*columns).select_from(Track)
+    if query.words or sort.lstrip("-") == "album" or any(name == "album" for name, _ in query.terms):
+        chosen = chosen.outerjoin(Album, Album.id == Track.album_id)
+    return chosen.where(*_conditions(query))
+
+
+async def count(conn: AsyncConnection, query: Query) -> int:
+    """How many tracks match in all."""
+    return (await conn.execute(_matching(query, "added", func.count()))).scalar_one()
+
+
 async def page(conn: AsyncConnection, query: Query, sort: str = "added", limit: int = 50,
-               offset: int = 0) -> tuple[int, list[dict]]:
-    """One page of matching tracks and how many match in all."""
-    conditions = _conditions(query)
-    with_album = bool(query.words) or sort.lstrip("-") == "album" or any(name == "album" for name, _ in query.terms)
-
-    def matching(*columns) -> Select:  # the album join only when a condition or the sort reads it
-        chosen = select(*columns).select_from(Track)
-        if with_album:
-            chosen = chosen.outerjoin(Album, Album.id == Track.album_id)
-        return chosen.where(*conditions)
-
-    total = (await conn.execute(matching(func.count()))).scalar_one()
+               offset: int = 0) -> list[dict]:
+    """One page of matching tracks."""
     # the page's ids first (a narrow sort, indexes can serve it), then the 50 rows' columns
-    ids = (await conn.execute(matching(Track.id).order_by(order_by(sort, SORTS), Track.id).limit(limit)
+    ids = (await conn.execute(_matching(query, sort, Track.id).order_by(order_by(sort, SORTS), Track.id).limit(limit)
                               .offset(offset))).scalars().all()
     rows = {row.id: row for row in (await conn.execute(_base().where(Track.id.in_(ids)))).all()}
-    return total, await _described(conn, [rows[i] for i in ids if i in rows])
+    return await _described(conn, [rows[i] for i in ids if i in rows])
 
 
 async def tracks_by_id(conn: AsyncConnection, ids: list[int]) -> list[dict]:
