@@ -11,7 +11,8 @@ under the database's *generation*: a marker the database itself changes on every
 
 Every request reads the marker once (one trip), before reading anything else; an answer kept under
 another marker is never served, so a write is seen by the next request. In-memory SQLite has no
-marker: nothing is kept.
+marker: nothing is kept. An answer found kept takes no pooled connection at all: routes that keep
+answers open one only to compute what they do not find.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .. import sqlite_driver
 
@@ -37,6 +38,7 @@ def dumps(value: Any) -> bytes:
 class Answers:
     def __init__(self, engine: AsyncEngine, budget: int = BUDGET_BYTES):
         database = engine.url.database
+        self.engine = engine
         self.dialect = engine.dialect.name
         self._watched = database if self.dialect == "sqlite" and database and database != ":memory:" else None
         self._watcher = None
@@ -46,10 +48,11 @@ class Answers:
         self._size = 0
         self._generation: Any = None
 
-    async def generation(self, conn: AsyncConnection) -> Any:
-        """The marker now (None: nothing can be kept); ``conn`` is the request's own connection."""
+    async def generation(self) -> Any:
+        """The marker now (None: nothing can be kept)."""
         if self.dialect == "postgresql":
-            return await conn.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
+            async with self.engine.connect() as conn:
+                return await conn.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
         if self._watched is None:
             return None
         if self._watcher is None:

@@ -25,9 +25,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
 
 
-async def get_generation(request: Request, conn: ConnDep) -> Any:
+async def get_generation(request: Request) -> Any:
     """The database's change marker, read once per request before anything else (``answers.py``)."""
-    return await request.app.state.answers.generation(conn)
+    return await request.app.state.answers.generation()
 
 
 GenerationDep = Annotated[Any, Depends(get_generation)]

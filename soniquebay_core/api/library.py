@@ -18,7 +18,7 @@ from ..library.query import order_by
 from ..models import Album, AlbumArtist, Artist, Genre, Tag, Track, TrackArtist, TrackEmbedding, TrackGenre, TrackTag
 from ..text import fold
 from .answers import dumps
-from .deps import ConnDep, DbId, GenerationDep
+from .deps import ConnDep, DbId, GenerationDep, RuntimeDep
 from .security import AdminDep
 
 router = APIRouter(prefix="/api", tags=["library"])
@@ -43,7 +43,7 @@ def range_term(name: str, low: float | None, high: float | None) -> list[tuple[s
 
 
 @router.get("/tracks", response_model=Page)
-async def list_tracks(request: Request, conn: ConnDep, generation: GenerationDep, q: str | None = None, artist: str | None = None, album: str | None = None,
+async def list_tracks(request: Request, runtime: RuntimeDep, generation: GenerationDep, q: str | None = None, artist: str | None = None, album: str | None = None,
                       albumartist: str | None = None, genre: str | None = None, key: str | None = None,
                       format: str | None = None, year_min: int | None = None, year_max: int | None = None,
                       bpm_min: float | None = None, bpm_max: float | None = None,
@@ -64,10 +64,11 @@ async def list_tracks(request: Request, conn: ConnDep, generation: GenerationDep
     matching = (tuple(query.words), tuple(query.terms))
     body = answers.get(generation, ("tracks", matching, sort, limit, offset))
     if body is None:
-        items = await track_query.page(conn, query, sort, limit, offset)
-        total = answers.get(generation, ("count", matching))
-        if total is None:
-            total = answers.put(generation, ("count", matching), await track_query.count(conn, query))
+        async with runtime.db.engine.connect() as conn:
+            items = await track_query.page(conn, query, sort, limit, offset)
+            total = answers.get(generation, ("count", matching))
+            if total is None:
+                total = answers.put(generation, ("count", matching), await track_query.count(conn, query))
         body = dumps({"items": items, "total": total, "limit": limit, "offset": offset})
         answers.put(generation, ("tracks", matching, sort, limit, offset), body, len(body))
     return Response(body, media_type="application/json")

@@ -21,7 +21,7 @@ from ..models import Album, Artist, Genre, Track, TrackEmbedding, TrackGenre
 from ..text import fold
 from ..vectors.api import semantic_ranking, vector_service
 from .answers import dumps
-from .deps import ConnDep, GenerationDep
+from .deps import GenerationDep, RuntimeDep
 from .library import range_term
 
 router = APIRouter(prefix="/api/search", tags=["search"])
@@ -47,7 +47,7 @@ async def _ranking(conn, vectors, q: str) -> list[int]:
 
 
 @router.get("", response_model=dict)  # sent pre-serialized: the model documents it
-async def search_library(request: Request, conn: ConnDep, generation: GenerationDep,
+async def search_library(request: Request, runtime: RuntimeDep, generation: GenerationDep,
                          q: Annotated[str, Query(min_length=1, max_length=200)],
                          artist: str | None = None, album: str | None = None, genre: str | None = None,
                          key: str | None = None, format: str | None = None, year_min: int | None = None,
@@ -62,10 +62,12 @@ async def search_library(request: Request, conn: ConnDep, generation: Generation
     answers = request.app.state.answers
     body = answers.get(generation, ("search", q, tuple(terms), limit, offset))
     if body is None:
-        ranking = answers.get(generation, ("ranking", q))
-        if ranking is None:
-            ranking = answers.put(generation, ("ranking", q), await _ranking(conn, vector_service(request), q), 8 * CANDIDATES)
-        body = dumps(await _search(conn, q, ranking, terms, limit, offset))
+        async with runtime.db.engine.connect() as conn:
+            ranking = answers.get(generation, ("ranking", q))
+            if ranking is None:
+                ranking = answers.put(generation, ("ranking", q), await _ranking(conn, vector_service(request), q),
+                                      8 * CANDIDATES)
+            body = dumps(await _search(conn, q, ranking, terms, limit, offset))
         answers.put(generation, ("search", q, tuple(terms), limit, offset), body, len(body))
     return Response(body, media_type="application/json")
 
@@ -116,13 +118,14 @@ async def _typed_tracks(conn, q: str, limit: int) -> list[int]:
 
 
 @router.get("/suggest", response_model=dict)
-async def suggest(request: Request, conn: ConnDep, generation: GenerationDep,
+async def suggest(request: Request, runtime: RuntimeDep, generation: GenerationDep,
                   q: Annotated[str, Query(min_length=1, max_length=100)],
                   limit: Annotated[int, Query(ge=1, le=20)] = 5) -> Response:
     answers = request.app.state.answers
     body = answers.get(generation, ("suggest", q, limit))
     if body is None:
-        body = dumps(await _suggestions(conn, q, limit))
+        async with runtime.db.engine.connect() as conn:
+            body = dumps(await _suggestions(conn, q, limit))
         answers.put(generation, ("suggest", q, limit), body, len(body))
     return Response(body, media_type="application/json")
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from ..auth import Principal, count_users, principal_for
-from .deps import ConnDep, GenerationDep
+from .deps import GenerationDep
 
 SESSION_COOKIE = "sb_session"
 TOUCH_EVERY_S = 60.0  # last_used_at is a write (on SQLite, the one write lock): at most once a minute per token
@@ -29,24 +29,27 @@ def _due_touch(token: str) -> bool:
     return True
 
 
-async def current_user(request: Request, conn: ConnDep, generation: GenerationDep) -> Principal:
+async def current_user(request: Request, generation: GenerationDep) -> Principal:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    answers = request.app.state.answers
     if token:
-        answers = request.app.state.answers
         touch = _due_touch(token)
         # kept until the next commit anywhere: a revoked token, a removed user are refused at once
         principal = None if touch else answers.get(generation, ("principal", token))
         if principal is None:
-            principal = await principal_for(conn, token, touch=touch)
-            if touch:
-                await conn.commit()  # last_used_at
-            elif principal is not None:
+            async with answers.engine.connect() as conn:
+                principal = await principal_for(conn, token, touch=touch)
+                if touch:
+                    await conn.commit()  # last_used_at
+            if principal is not None and not touch:
                 answers.put(generation, ("principal", token), principal)
         if principal is not None and not principal.expired():
             return principal
         raise HTTPException(401, "invalid or expired token")
-    if await count_users(conn) == 0:
+    async with answers.engine.connect() as conn:
+        nobody = await count_users(conn) == 0
+    if nobody:
         raise HTTPException(401, "no user exists yet: create the first admin with "
                                  "`soniquebay user add NAME --role admin --password-stdin`")
     raise HTTPException(401, "authentication required: send 'Authorization: Bearer <token>' or log in")
