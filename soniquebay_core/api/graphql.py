@@ -1,8 +1,8 @@
 """GraphQL (strawberry): the library's lists and details, and the batch writes.
 
 ``router`` serves ``/api/graphql`` (GraphiQL for a browser's GET). Queries
-answer what the REST routes of ``api/library.py`` answer (they call them, with
-the same paging limits); mutations call ``library.batch``, as ``api/batch.py``
+answer what the REST routes of ``api/library.py`` answer (they call them, or for
+tracks the page function the route keeps answers of, with the same paging limits); mutations call ``library.batch``, as ``api/batch.py``
 does: one implementation of each. Every request needs a signed-in user (the
 context asks for one, as REST routes do); mutations need the admin role. A
 refused batch's error carries the REST status in ``extensions.status``;
@@ -189,8 +189,9 @@ class Query:
                      genre: str | None = None, year_min: int | None = None, year_max: int | None = None,
                      sort: str = "added", limit: int = 50, offset: int = 0) -> Page[Track]:
         async with _connection(info) as conn:
-            page = await library.list_tracks(conn, q=q, artist=artist, album=album, genre=genre, year_min=year_min,
-                                             year_max=year_max, sort=sort, **_paging(limit, offset))
+            query = library.track_filters(q=q, artist=artist, album=album, genre=genre, year_min=year_min,
+                                          year_max=year_max)
+            page = await library.track_page(conn, query, sort, **_paging(limit, offset))
         return _page(page, _track)
 
     @strawberry.field

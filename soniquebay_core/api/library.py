@@ -42,34 +42,52 @@ def range_term(name: str, low: float | None, high: float | None) -> list[tuple[s
     return [(name, f"{text(low)}..{text(high)}")]
 
 
-@router.get("/tracks", response_model=Page)
-async def list_tracks(request: Request, runtime: RuntimeDep, generation: GenerationDep, q: str | None = None, artist: str | None = None, album: str | None = None,
-                      albumartist: str | None = None, genre: str | None = None, key: str | None = None,
-                      format: str | None = None, year_min: int | None = None, year_max: int | None = None,
-                      bpm_min: float | None = None, bpm_max: float | None = None,
-                      feature: Annotated[list[str] | None, Query(description="name=value or name=low..high, "
-                                                                 "e.g. energy=0.6..1, camelot=8A")] = None,
-                      added_since: date | None = None, missing_stage: str | None = None, sort: str = "added",
-                      limit: Limit = 50, offset: Offset = 0) -> Response:
-    """Tracks matching every filter given; ``q`` is free words (title, artist, album);
-    ``missing_stage=plugin.stage`` keeps tracks that stage has not done yet."""
+def track_filters(q: str | None = None, artist: str | None = None, album: str | None = None,
+                  albumartist: str | None = None, genre: str | None = None, key: str | None = None,
+                  format: str | None = None, year_min: int | None = None, year_max: int | None = None,
+                  bpm_min: float | None = None, bpm_max: float | None = None, feature: list[str] | None = None,
+                  added_since: date | None = None, missing_stage: str | None = None) -> track_query.Query:
+    """The track list's parameters as a query (what REST and GraphQL share)."""
     terms = [(name, value) for name, value in (("artist", artist), ("album", album), ("albumartist", albumartist),
                                                ("genre", genre), ("key", key), ("format", format),
                                                ("added", added_since and added_since.isoformat()),
                                                ("pending", missing_stage)) if value]
     terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
     terms += [("feature", value) for value in feature or []]
-    query = track_query.Query(words=(q or "").split(), terms=terms)
+    return track_query.Query(words=(q or "").split(), terms=terms)
+
+
+async def track_page(conn, query: track_query.Query, sort: str = "added", limit: int = 50, offset: int = 0,
+                     total: int | None = None) -> Page:
+    """A page of matching tracks; ``total`` when already known."""
+    items = await track_query.page(conn, query, sort, limit, offset)
+    if total is None:
+        total = await track_query.count(conn, query)
+    return Page.model_construct(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/tracks", response_model=Page)
+async def list_tracks(request: Request, runtime: RuntimeDep, generation: GenerationDep, q: str | None = None,
+                      artist: str | None = None, album: str | None = None, albumartist: str | None = None,
+                      genre: str | None = None, key: str | None = None, format: str | None = None,
+                      year_min: int | None = None, year_max: int | None = None, bpm_min: float | None = None,
+                      bpm_max: float | None = None,
+                      feature: Annotated[list[str] | None, Query(description="name=value or name=low..high, "
+                                                                 "e.g. energy=0.6..1, camelot=8A")] = None,
+                      added_since: date | None = None, missing_stage: str | None = None, sort: str = "added",
+                      limit: Limit = 50, offset: Offset = 0) -> Response:
+    """Tracks matching every filter given; ``q`` is free words (title, artist, album);
+    ``missing_stage=plugin.stage`` keeps tracks that stage has not done yet."""
+    query = track_filters(q, artist, album, albumartist, genre, key, format, year_min, year_max, bpm_min, bpm_max,
+                          feature, added_since, missing_stage)
     answers = request.app.state.answers
     matching = (tuple(query.words), tuple(query.terms))
     body = answers.get(generation, ("tracks", matching, sort, limit, offset))
     if body is None:
         async with runtime.db.engine.connect() as conn:
-            items = await track_query.page(conn, query, sort, limit, offset)
-            total = answers.get(generation, ("count", matching))
-            if total is None:
-                total = answers.put(generation, ("count", matching), await track_query.count(conn, query))
-        body = dumps({"items": items, "total": total, "limit": limit, "offset": offset})
+            page = await track_page(conn, query, sort, limit, offset, answers.get(generation, ("count", matching)))
+        answers.put(generation, ("count", matching), page.total)
+        body = dumps(dict(page))
         answers.put(generation, ("tracks", matching, sort, limit, offset), body, len(body))
     return Response(body, media_type="application/json")
 
