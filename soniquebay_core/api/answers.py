@@ -47,14 +47,39 @@ class Answers:
         self._kept: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._size = 0
         self._generation: Any = None
+        self._next: asyncio.Future | None = None
+        self._reading: set[asyncio.Task] = set()
 
     async def generation(self) -> Any:
-        """The marker now (None: nothing can be kept)."""
+        """The marker now (None: nothing can be kept). Requests asking in the same turn of the event loop share
+        one read, made once all of them asked: it sees every commit made before any of them asked."""
+        if self.dialect != "postgresql" and self._watched is None:
+            return None
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._read_next)
+        return await asyncio.shield(self._next)  # one asker cancelled does not cancel the others' read
+
+    def _read_next(self) -> None:
+        future, self._next = self._next, None
+        task = asyncio.ensure_future(self._read())
+        self._reading.add(task)
+
+        def settle(done: asyncio.Task) -> None:
+            self._reading.discard(done)
+            if done.cancelled():
+                future.cancel()
+            elif done.exception() is not None:
+                future.set_exception(done.exception())
+            else:
+                future.set_result(done.result())
+
+        task.add_done_callback(settle)
+
+    async def _read(self) -> Any:
         if self.dialect == "postgresql":
             async with self.engine.connect() as conn:
                 return await conn.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
-        if self._watched is None:
-            return None
         if self._watcher is None:
             async with self._opening:
                 if self._watcher is None:
