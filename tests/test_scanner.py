@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import psutil
 import pytest
 from corpus import KNOWN_DIFFERENCES
 from sqlalchemy import func, insert, select
@@ -380,3 +381,35 @@ async def test_roots_are_remembered_and_nested_roots_merge(db, settings, library
     assert roots == [str(root)]
     again = await scan(db, settings)  # no path: the remembered roots
     assert again.counts.new == 0 and again.counts.unchanged > 0
+
+
+# -- the tag readers -----------------------------------------------------------------------------
+
+async def test_readers_share_batches_and_survive_a_dead_worker(settings, library, caplog):
+    """Chunks read by the worker processes and the local thread come back in the batch's order;
+    a worker process that dies mid-scan leaves its chunks to the others, nothing lost."""
+    from soniquebay_core.scanner.reader import TagReader, read_files
+    from soniquebay_core.scanner.walk import Walker
+
+    root, _ = library
+    files = [f for listing in Walker(lambda path, is_dir: False, False).walk(str(root)) for f in listing.files
+             if worth_reading(f.path)]
+    host = load_plugins(settings)
+    reader = TagReader(host, workers=2, chunk=7)
+    try:
+        first = await reader.read(files)
+        assert [o.file.path for o in first] == [f.path for f in files]
+        expected = read_files(host, files)
+        assert [(o.tags, o.error) for o in first] == [(o.tags, o.error) for o in expected]
+
+        workers = [p for p in psutil.Process().children() if "soniquebay_core.scanner.reader_worker" in p.cmdline()]
+        assert len(workers) == 2
+        victim = workers[0]
+        victim.kill()
+        victim.wait(timeout=10)
+        second = await reader.read(files)
+        assert [(o.file.path, o.tags, o.error) for o in second] == [(o.file.path, o.tags, o.error) for o in first]
+        assert "tag reader process failed" in caplog.text
+    finally:
+        await reader.close()
+    assert not [p for p in psutil.Process().children() if "soniquebay_core.scanner.reader_worker" in p.cmdline()]

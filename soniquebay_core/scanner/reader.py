@@ -79,14 +79,15 @@ def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
 # -- reading in worker processes ------------------------------------------------------------------
 # Tag parsing is pure Python, so threads cannot use a second core. Worker processes
 # can: each builds its own plugin host once, from the modules of the plugins that
-# read tags (not the others: their imports would only slow its start), and reads whole batches while the scanning process writes the previous ones.
+# read tags (not the others: their imports would only slow its start), and reads
+# chunks of files while the scanning process writes earlier batches.
 # They are plain child processes exchanging pickles over their stdin/stdout: no
 # multiprocessing machinery (its resource-tracker process, its re-import of the
 # parent's main module), and a child whose parent dies sees its stdin close and exits.
 
 
 def serve_reader() -> None:
-    """The worker's loop (``python -m soniquebay_core.scanner.reader_worker``): batches in, outcomes out."""
+    """The worker's loop (``python -m soniquebay_core.scanner.reader_worker``): files in, outcomes out."""
     from ..config import Settings
     from ..plugins import load_plugins
 
@@ -118,7 +119,10 @@ class _Worker:
         return pickle.load(self.proc.stdout)
 
     def close(self) -> None:
-        self.proc.stdin.close()
+        try:
+            self.proc.stdin.close()
+        except OSError:  # it died with a chunk of ours unread
+            pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -133,55 +137,71 @@ def _child_env() -> dict[str, str]:
 
 
 class TagReader:
-    """Reads batches of files through ``read_tags``, in ``workers`` processes and one local thread.
+    """Reads batches of files through ``read_tags``: ``workers`` processes and one local thread.
 
-    A batch goes to a free worker process; when they are all busy (or still
-    starting), the scanning process reads it itself in a thread, using the time
-    it does not spend writing. ``slots`` batches can be read at once. Workers
-    start on the first batch that has anything to read, so a rescan of an
-    unchanged library never pays for them. ``workers = 0`` reads in the thread only.
+    A batch is cut into chunks of ``chunk`` files queued in order; every reader
+    (each worker process, and a thread of the scanning process that uses the
+    time it does not spend writing) takes the next chunk when it is free. So
+    the oldest batch, the one the writer waits for, is read by all of them at
+    once, and a reader slowed down (the thread shares its process with the
+    writer) holds up one chunk, never a whole batch. Workers start on the first
+    batch that has anything to read, so a rescan of an unchanged library never
+    pays for them. ``workers = 0``: the thread only.
     """
 
-    def __init__(self, host: PluginHost, workers: int):
+    def __init__(self, host: PluginHost, workers: int, chunk: int = 250):
         self.host = host
         self.workers = workers
-        self.slots = workers + 1
-        self._idle: list[_Worker] = []
-        self._started = 0
-        self._local_busy = False
+        self.chunk = chunk
+        self.slots = workers + 1  # batches in flight: one per reader
+        self._queue: asyncio.Queue[tuple[list[FileStat], asyncio.Future]] = asyncio.Queue()
+        self._readers: list[asyncio.Task] = []
 
     async def read(self, files: list[FileStat]) -> list[ReadOutcome]:
         if not files:
             return []
-        if not self._local_busy and (self.workers == 0 or not self._idle and self._started >= self.workers):
-            self._local_busy = True
-            try:
-                return await asyncio.to_thread(read_files, self.host, files)
-            finally:
-                self._local_busy = False
-        worker = self._idle.pop() if self._idle else self._start()
-        try:
-            outcomes = await asyncio.to_thread(worker.read, files)
-        except (EOFError, OSError, pickle.PickleError) as exc:  # the worker died: read here instead
-            log.error("tag reader process failed (%s); reading in the scanner", exc)
-            worker.close()
-            self._started -= 1
-            return await asyncio.to_thread(read_files, self.host, files)
-        self._idle.append(worker)
-        return outcomes
+        self.warm_up()
+        loop = asyncio.get_running_loop()
+        parts = []
+        for start in range(0, len(files), self.chunk):
+            done = loop.create_future()
+            self._queue.put_nowait((files[start:start + self.chunk], done))
+            parts.append(done)
+        return [outcome for part in await asyncio.gather(*parts) for outcome in part]
 
     def warm_up(self) -> None:
-        """Start the worker processes now, when a scan will surely read (a first scan, ``--full``)."""
-        while self._started < self.workers:
-            self._idle.append(self._start())
+        """Start the readers (and so the worker processes) now, if they are not running."""
+        if self._readers:
+            return
+        self._readers.append(asyncio.ensure_future(self._serve(None)))
+        for _ in range(self.workers):
+            self._readers.append(asyncio.ensure_future(self._serve(_Worker(self.host))))
 
-    def _start(self) -> _Worker:
-        self._started += 1
-        return _Worker(self.host)
+    async def _serve(self, worker: _Worker | None) -> None:
+        """One reader's loop: the next chunk, read in ``worker`` (or in a thread here), answered."""
+        try:
+            while True:
+                files, done = await self._queue.get()
+                if done.done():  # its batch was abandoned (a failed or cancelled scan)
+                    continue
+                if worker is not None:
+                    try:
+                        done.set_result(await asyncio.to_thread(worker.read, files))
+                        continue
+                    except (EOFError, OSError, pickle.PickleError) as exc:  # the process died: go on here
+                        log.error("tag reader process failed (%s); reading in the scanner", exc)
+                        dead, worker = worker, None
+                        await asyncio.to_thread(dead.close)
+                try:
+                    done.set_result(await asyncio.to_thread(read_files, self.host, files))
+                except Exception as exc:  # read_files isolates plugins: this is a bug, for the scan to raise
+                    done.set_exception(exc)
+        finally:
+            if worker is not None:
+                await asyncio.to_thread(worker.close)
 
-    def close(self) -> None:
-        for worker in self._idle:
-            worker.close()
-        self._idle.clear()
-        self._started = 0
-
+    async def close(self) -> None:
+        for task in self._readers:
+            task.cancel()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+        self._readers.clear()

@@ -138,7 +138,7 @@ class Scanner:
             await self._close(status, f"{type(exc).__name__}: {exc}")
             raise
         finally:
-            self.reader.close()
+            await self.reader.close()
             if status == "interrupted":  # cancelled or Ctrl-C: what was committed stays
                 await asyncio.shield(self._close(status, "interrupted"))
         await self._close(status, None)
@@ -213,15 +213,12 @@ class Scanner:
         self._walked = set()
         listings = self._batches(walker, target.path)
         in_flight: deque[tuple[_Plan, asyncio.Future]] = deque()
-        # The walk is blocking I/O: it runs in a thread, one batch ahead, so that listing
-        # the next folders overlaps classifying (a database query) the batch in hand.
-        walking = asyncio.ensure_future(asyncio.to_thread(next, listings, None))
         try:
             while True:
-                batch = await walking
+                # the walk is blocking I/O: do it off the event loop, one batch at a time
+                batch = await asyncio.to_thread(next, listings, None)
                 if batch is None:
                     break
-                walking = asyncio.ensure_future(asyncio.to_thread(next, listings, None))
                 plan = await self._classify(batch, full)
                 in_flight.append((plan, asyncio.ensure_future(self.reader.read(plan.to_read))))
                 if len(in_flight) >= self.reader.slots:
@@ -233,8 +230,6 @@ class Scanner:
         finally:
             for _, reading in in_flight:
                 reading.cancel()
-            if not walking.done():  # a failed batch: let the walk thread finish its step
-                await asyncio.wait([walking])
         for problem in walker.problems:
             self._error(problem.path, f"cannot read folder: {problem.message}")
         await self._vanished_folders(target.path, [p.path for p in walker.problems])
