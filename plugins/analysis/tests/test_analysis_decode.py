@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from soniquebay_analysis import plugin
+from soniquebay_analysis.analyse import analyse_file
 from soniquebay_analysis.decode import decode, excerpt_window
 from soniquebay_analysis.loudness import integrated_loudness
 from soniquebay_core.errors import PermanentPluginError, TransientPluginError
@@ -66,7 +67,7 @@ def test_fast_loudness_is_close_to_full_rate_stereo(shared_dir, tmp_path):
         write_groove(gen, path, seed, "minor", [(0.0, 100.0 + 20 * seed)], 30.0, seed=seed)
         audio, rate = sf.read(str(path), dtype="float32")
         full = integrated_loudness(audio.T, rate)
-        fast = plugin.analyse_file(str(path)).features["loudness_lufs"]
+        fast = analyse_file(str(path)).features["loudness_lufs"]
         assert fast == pytest.approx(full, abs=1.5)
 
 
