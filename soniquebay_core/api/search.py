@@ -22,7 +22,7 @@ from ..text import fold
 from ..vectors.api import semantic_ranking, vector_service
 from .answers import dumps
 from .deps import GenerationDep, RuntimeDep
-from .library import range_term
+from .library import track_filters
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
@@ -55,10 +55,8 @@ async def search_library(request: Request, runtime: RuntimeDep, generation: Gene
                          feature: Annotated[list[str] | None, Query(description="name=value or name=low..high")] = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
                          offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    terms = [(n, v) for n, v in (("artist", artist), ("album", album), ("genre", genre), ("key", key),
-                                 ("format", format)) if v]
-    terms += range_term("year", year_min, year_max) + range_term("bpm", bpm_min, bpm_max)
-    terms += [("feature", value) for value in feature or []]
+    terms = track_filters(artist=artist, album=album, genre=genre, key=key, format=format, year_min=year_min,
+                          year_max=year_max, bpm_min=bpm_min, bpm_max=bpm_max, feature=feature).terms
     answers = request.app.state.answers
     body = answers.get(generation, ("search", q, tuple(terms), limit, offset))
     if body is None:
