@@ -186,16 +186,16 @@ class TagReader:
                     continue
                 if worker is not None:
                     try:
-                        done.set_result(await asyncio.to_thread(worker.read, files))
+                        _settle(done, await asyncio.to_thread(worker.read, files))
                         continue
                     except (EOFError, OSError, pickle.PickleError) as exc:  # the process died: go on here
                         log.error("tag reader process failed (%s); reading in the scanner", exc)
                         dead, worker = worker, None
                         await asyncio.to_thread(dead.close)
                 try:
-                    done.set_result(await asyncio.to_thread(read_files, self.host, files))
+                    _settle(done, await asyncio.to_thread(read_files, self.host, files))
                 except Exception as exc:  # read_files isolates plugins: this is a bug, for the scan to raise
-                    done.set_exception(exc)
+                    _settle(done, exc)
         finally:
             if worker is not None:
                 await asyncio.to_thread(worker.close)
@@ -205,3 +205,13 @@ class TagReader:
             task.cancel()
         await asyncio.gather(*self._readers, return_exceptions=True)
         self._readers.clear()
+
+
+def _settle(done: asyncio.Future, answer: list[ReadOutcome] | Exception) -> None:
+    """Answer a chunk, unless its batch was abandoned while it was being read."""
+    if done.done():
+        return
+    if isinstance(answer, Exception):
+        done.set_exception(answer)
+    else:
+        done.set_result(answer)
