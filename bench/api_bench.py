@@ -6,14 +6,21 @@
 The library is ``bench/big_library.py``'s SQLite database (built once, cached; each run copies it). A real
 ``soniquebay serve`` process (embedded mode, no Redis) answers on loopback; this process is the load
 generator: ``--connections`` keep-alive HTTP/1.1 connections, each sending its next request as soon as the
-previous answer is read (a closed loop, as wrk does), written on asyncio streams so the generator costs
-little CPU next to the server. Every request carries a bearer token.
+previous answer is read (a closed loop, as wrk does), written on asyncio streams over uvloop so the
+generator costs little CPU next to the server. Every request carries a bearer token.
 
 Scenarios (bars from the API issue): ``tracks_page`` — a page of 50 tracks with one or two filters (genre,
 year range, BPM range, key, format) and a sort, p95 ≤ 30 ms; ``suggest`` — typeahead for 1–4 typed
 characters, p95 ≤ 25 ms; ``faceted_search`` — ``/api/search?q=word`` with facets, sometimes a filter,
 p95 ≤ 60 ms. Each runs ``--requests`` requests after a warm-up; any non-200 answer is an error. The
-server's RSS is sampled every 50 ms throughout; bar < 250 MB.
+server's RSS is sampled every 50 ms throughout; bar < 250 MB. A last scenario, ``floor`` (no bar), asks one
+typeahead again and again: an answer kept after its first computation, so its latency is what the HTTP
+stack, the token check and the load generator cost on this machine, the floor under every other scenario.
+
+The generated library was never processed (no stage records, no files): a served library would have been
+long ago. The server's periodic sweeps are therefore pushed past the run; left on, the first (after 2 min)
+makes the server try, and fail, to process every track during the measurements, its writes dropping every
+kept answer each time.
 """
 from __future__ import annotations
 
@@ -33,12 +40,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import psutil
+import uvloop
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from big_library import GENRES, KEYS, WORDS, cached_sqlite  # noqa: E402
 
-BARS_MS = {"tracks_page": 30, "suggest": 25, "faceted_search": 60}
+BARS_MS = {"tracks_page": 30, "suggest": 25, "faceted_search": 60, "floor": None}
 RSS_BAR_MB = 250
 SORTS = ("added", "title", "artist", "year", "-year", "bpm")
 
@@ -66,7 +74,12 @@ def faceted_search(rng: random.Random) -> str:
     return "/api/search?" + urlencode(params)
 
 
-SCENARIOS = {"tracks_page": tracks_page, "suggest": suggest, "faceted_search": faceted_search}
+def floor(rng: random.Random) -> str:
+    return "/api/search/suggest?q=lo"
+
+
+SCENARIOS = {"tracks_page": tracks_page, "suggest": suggest, "faceted_search": faceted_search, "floor": floor}
+NO_SWEEPS = "[jobs]\n" + "".join(f"{kind}_every_s = 86400\n" for kind in ("enrich", "covers", "vectors", "retries"))
 
 
 class Connection:
@@ -184,8 +197,9 @@ async def measure(port: int, pid: int, token: str, args) -> tuple[dict, float]:
     results = {}
     for i, (name, make_path) in enumerate(SCENARIOS.items()):
         results[name] = await run_scenario(port, token, make_path, args.connections, args.requests, seed=100 + i)
-        results[name]["bar_p95_ms"] = BARS_MS[name]
-        results[name]["meets_bar"] = results[name]["p95_ms"] <= BARS_MS[name] and not results[name]["errors"]
+        if BARS_MS[name] is not None:
+            results[name]["bar_p95_ms"] = BARS_MS[name]
+            results[name]["meets_bar"] = results[name]["p95_ms"] <= BARS_MS[name] and not results[name]["errors"]
         print(f"{name}: {json.dumps(results[name])}", file=sys.stderr)
     stop.set()
     await sampler
@@ -208,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(source, database)
         url = f"sqlite+aiosqlite:///{database}"
         token = asyncio.run(make_token(url))
-        (work / "config.toml").write_text("")
+        (work / "config.toml").write_text(NO_SWEEPS)
         port = free_port()
         env = {**os.environ, "SONIQUEBAY_CONFIG": str(work / "config.toml"), "SONIQUEBAY_DATA_DIR": str(work / "data"),
                "SONIQUEBAY_DATABASE_URL": url, "SONIQUEBAY_REDIS_URL": "", "SONIQUEBAY_LOG_LEVEL": "warning"}
@@ -218,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_healthy(port, server)
             idle_rss = psutil.Process(server.pid).memory_info().rss / 2**20
-            results, peak = asyncio.run(measure(port, server.pid, token, args))
+            results, peak = uvloop.run(measure(port, server.pid, token, args))  # the server's loop: a leaner client
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -226,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "api", "tracks": args.tracks, "database": "sqlite", "connections": args.connections,
         "requests_per_scenario": args.requests, "scenarios": results,
         "server_rss_mb": {"idle": round(idle_rss, 1), "peak_under_load": round(peak, 1), "bar": RSS_BAR_MB},
-        "meets_bars": all(r["meets_bar"] for r in results.values()) and peak < RSS_BAR_MB,
+        "meets_bars": all(r.get("meets_bar", not r["errors"]) for r in results.values()) and peak < RSS_BAR_MB,
         "machine": {"cpus": os.cpu_count(), "loadavg_at_start": load_at_start,
                     "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]},
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
