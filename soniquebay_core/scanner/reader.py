@@ -12,8 +12,11 @@ import asyncio
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
+from collections import deque
 from dataclasses import dataclass
 
 from ..plugins import PluginHost
@@ -87,7 +90,12 @@ def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
 
 
 def serve_reader() -> None:
-    """The worker's loop (``python -m soniquebay_core.scanner.reader_worker``): files in, outcomes out."""
+    """The worker's loop (``python -m soniquebay_core.scanner.reader_worker``): files in, outcomes out.
+
+    A thread takes chunks off stdin as they come, so the scanner's write of the
+    next chunk never waits for this loop, even while the loop itself waits for
+    the scanner to take an answer off stdout.
+    """
     from ..config import Settings
     from ..plugins import load_plugins
 
@@ -96,13 +104,22 @@ def serve_reader() -> None:
     settings_json, strict, modules = pickle.load(stdin)
     host = load_plugins(Settings.model_validate_json(settings_json), strict=strict,
                         entry_points_group=False, modules=modules)
-    while True:
+    chunks: queue.SimpleQueue[list[FileStat] | None] = queue.SimpleQueue()
+    threading.Thread(target=_take_chunks, args=(stdin, chunks), daemon=True).start()
+    while (files := chunks.get()) is not None:
         try:
-            files = pickle.load(stdin)
-        except EOFError:
+            pickle.dump(read_files(host, files), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            stdout.flush()
+        except BrokenPipeError:  # the scanner stopped listening (a cancelled scan): nothing left to do
             return
-        pickle.dump(read_files(host, files), stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        stdout.flush()
+
+
+def _take_chunks(stdin, chunks: queue.SimpleQueue) -> None:
+    try:
+        while True:
+            chunks.put(pickle.load(stdin))
+    except EOFError:
+        chunks.put(None)
 
 
 class _Worker:
@@ -113,16 +130,21 @@ class _Worker:
                     self.proc.stdin)
         self.proc.stdin.flush()
 
-    def read(self, files: list[FileStat]) -> list[ReadOutcome]:
+    def send(self, files: list[FileStat]) -> None:
         pickle.dump(files, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         self.proc.stdin.flush()
+
+    def receive(self) -> list[ReadOutcome]:
+        """The answer to the oldest chunk sent and not yet answered."""
         return pickle.load(self.proc.stdout)
 
     def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except OSError:  # it died with a chunk of ours unread
-            pass
+        """Stop the process; chunks it still holds (a cancelled scan) are dropped, not waited for."""
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:  # it died with a chunk of ours unread
+                pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -148,6 +170,8 @@ class TagReader:
     batch that has anything to read, so a rescan of an unchanged library never
     pays for them. ``workers = 0``: the thread only.
     """
+
+    AHEAD = 2  # chunks a worker process holds at once: the one it reads, the next one waiting
 
     def __init__(self, host: PluginHost, workers: int, chunk: int = 250):
         self.host = host
@@ -181,24 +205,54 @@ class TagReader:
         """One reader's loop: the next chunk, read in ``worker`` (or in a thread here), answered."""
         try:
             while True:
-                files, done = await self._queue.get()
-                if done.done():  # its batch was abandoned (a failed or cancelled scan)
-                    continue
+                chunk = await self._next_chunk()
                 if worker is not None:
-                    try:
-                        _settle(done, await asyncio.to_thread(worker.read, files))
-                        continue
-                    except (EOFError, OSError, pickle.PickleError) as exc:  # the process died: go on here
-                        log.error("tag reader process failed (%s); reading in the scanner", exc)
-                        dead, worker = worker, None
-                        await asyncio.to_thread(dead.close)
-                try:
-                    _settle(done, await asyncio.to_thread(read_files, self.host, files))
-                except Exception as exc:  # read_files isolates plugins: this is a bug, for the scan to raise
-                    _settle(done, exc)
+                    worker = await self._read_in(worker, chunk)
+                    continue
+                await self._read_here(*chunk)
         finally:
             if worker is not None:
                 await asyncio.to_thread(worker.close)
+
+    async def _next_chunk(self) -> tuple[list[FileStat], asyncio.Future]:
+        while True:
+            files, done = await self._queue.get()
+            if not done.done():  # else its batch was abandoned (a failed or cancelled scan)
+                return files, done
+
+    async def _read_in(self, worker: _Worker, first: tuple[list[FileStat], asyncio.Future]) -> _Worker | None:
+        """Keep ``worker`` busy from ``first`` until the queue is empty, ``AHEAD`` chunks sent ahead.
+
+        The chunk after the one being read already waits in the worker's pipe, so
+        the worker does not idle while this process, busy writing, gets round to
+        collecting an answer. Returns the worker, or None if it died (its chunks
+        are then read here).
+        """
+        sent = deque([first])
+        try:
+            worker.send(first[0])
+            while sent:
+                while len(sent) < self.AHEAD and not self._queue.empty():
+                    files, done = self._queue.get_nowait()
+                    if not done.done():
+                        worker.send(files)
+                        sent.append((files, done))
+                answer = await asyncio.to_thread(worker.receive)
+                _settle(sent.popleft()[1], answer)
+            return worker
+        except (EOFError, OSError, pickle.PickleError) as exc:  # the process died: read its chunks here
+            log.error("tag reader process failed (%s); reading in the scanner", exc)
+            await asyncio.to_thread(worker.close)
+            for files, done in sent:
+                if not done.done():
+                    await self._read_here(files, done)
+            return None
+
+    async def _read_here(self, files: list[FileStat], done: asyncio.Future) -> None:
+        try:
+            _settle(done, await asyncio.to_thread(read_files, self.host, files))
+        except Exception as exc:  # read_files isolates plugins: this is a bug, for the scan to raise
+            _settle(done, exc)
 
     async def close(self) -> None:
         for task in self._readers:
