@@ -12,9 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
 from ..library import query as track_query
-from ..library.query import order_by
+from ..library.query import SORTS, order_by
 from ..models import Album, AlbumArtist, Artist, Genre, Tag, Track, TrackArtist, TrackEmbedding, TrackGenre, TrackTag
 from ..text import fold
 from .answers import dumps
@@ -57,13 +58,42 @@ def track_filters(q: str | None = None, artist: str | None = None, album: str | 
     return track_query.Query(words=(q or "").split(), terms=terms)
 
 
+# SQLAlchemy renders a table hint only on dialects it knows to take one in FROM; SQLite's INDEXED BY does
+SQLiteCompiler.get_from_hint_text = lambda self, table, text: text
+# how SQLite can read the tracks already in a sort's order (migration 0003's indexes; "added": the table itself)
+SORT_ORDERED = {"title": "INDEXED BY ix_tracks_missing_title_key", "artist": "INDEXED BY ix_tracks_missing_artist_key",
+                "year": "INDEXED BY ix_tracks_missing_year", "bpm": "INDEXED BY ix_tracks_missing_bpm",
+                "added": "NOT INDEXED"}
+
+
+async def _walks_sort(conn, query: track_query.Query, sort: str, rows: int, total: int) -> bool:
+    """Whether SQLite should read the tracks in the sort's order and stop after the page's ``rows``.
+
+    SQLite's planner reads the matches through a filter's index, then sorts them all: right for a few
+    matches, slow for many (a genre sorted by title: 9.5 ms; MP3s by -year: 33 ms at 100,000 tracks). In
+    sort order, about ``rows × library / total`` tracks are read instead of ``total`` (1-3 ms there). Not when
+    a filter is on the sort's own column: its index already gives both.
+    """
+    name = sort.lstrip("-")
+    if conn.dialect.name != "sqlite" or name not in SORT_ORDERED or any(term == name for term, _ in query.terms):
+        return False
+    library = await conn.scalar(select(func.max(Track.id)))  # an upper bound, read from the table's last page
+    return total * total >= rows * (library or 0)
+
+
 async def track_page(conn, query: track_query.Query, sort: str = "added", limit: int = 50, offset: int = 0,
                      total: int | None = None) -> Page:
-    """A page of matching tracks; ``total`` when already known."""
-    items = await track_query.page(conn, query, sort, limit, offset)
+    """A page of matching tracks; ``total`` when already known. The total is counted first: how many
+    tracks match decides how SQLite reads the page (``_walks_sort``)."""
     if total is None:
         total = await track_query.count(conn, query)
-    return Page.model_construct(items=items, total=total, limit=limit, offset=offset)
+    ids = track_query.statement(query).with_only_columns(Track.id)\
+        .order_by(order_by(sort, SORTS), Track.id).limit(limit).offset(offset)
+    if total and await _walks_sort(conn, query, sort, offset + limit, total):
+        ids = ids.with_hint(Track, SORT_ORDERED[sort.lstrip("-")], "sqlite")
+    ids = (await conn.execute(ids)).scalars().all()
+    by_id = {track["id"]: track for track in await track_query.tracks_by_id(conn, ids)}
+    return Page.model_construct(items=[by_id[i] for i in ids], total=total, limit=limit, offset=offset)
 
 
 @router.get("/tracks", response_model=Page)
