@@ -9,11 +9,12 @@ tracks whose words start with what was typed.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import case, func, select
+from sqlalchemy import ARRAY, Integer, bindparam, case, func, literal_column, select
 
 from .. import search
 from ..library import query as track_query
@@ -46,6 +47,31 @@ async def _ranking(conn, vectors, q: str) -> list[int]:
     return search.fuse(list(full_text), meaning) if meaning else list(full_text)
 
 
+def _among(conn, column, ids: list[int]):
+    """``column IN ids``, the ids sent as one parameter: a thousand bound values cost more to build than the
+    lookups cost to run."""
+    if conn.dialect.name == "sqlite":
+        listed = select(literal_column("value")).select_from(func.json_each(json.dumps(ids)))
+    else:
+        listed = select(func.unnest(bindparam(None, ids, type_=ARRAY(Integer))))
+    return column.in_(listed)
+
+
+async def _ranked(conn, vectors, q: str) -> dict[int, tuple]:
+    """The ranked tracks that are not missing, best first, with what their facets count: id → (year, artist,
+    format, key, genres). Kept per text: filters then only say which of them match."""
+    ranking = await _ranking(conn, vectors, q)
+    rows = {row.id: row for row in await conn.execute(
+        track_query.statement(track_query.Query()).with_only_columns(Track.id, Track.year, Track.artist,
+                                                                     Track.format, Track.key)
+        .where(_among(conn, Track.id, ranking)))}
+    genres: dict[int, set[str]] = {}
+    for track_id, name in await conn.execute(select(TrackGenre.track_id, Genre.name).join(
+            Genre, Genre.id == TrackGenre.genre_id).where(_among(conn, TrackGenre.track_id, list(rows)))):
+        genres.setdefault(track_id, set()).add(name)
+    return {t: (*rows[t][1:], genres.get(t, ())) for t in ranking if t in rows}
+
+
 @router.get("", response_model=dict)  # sent pre-serialized: the model documents it
 async def search_library(request: Request, runtime: RuntimeDep, generation: GenerationDep,
                          q: Annotated[str, Query(min_length=1, max_length=200)],
@@ -61,46 +87,45 @@ async def search_library(request: Request, runtime: RuntimeDep, generation: Gene
     body = answers.get(generation, ("search", q, tuple(terms), limit, offset))
     if body is None:
         async with runtime.db.engine.connect() as conn:
-            ranking = answers.get(generation, ("ranking", q))
-            if ranking is None:
-                ranking = answers.put(generation, ("ranking", q), await _ranking(conn, vector_service(request), q),
-                                      8 * CANDIDATES)
-            body = dumps(await _search(conn, q, ranking, terms, limit, offset))
+            ranked = answers.get(generation, ("ranked", q))
+            if ranked is None:
+                ranked = await _ranked(conn, vector_service(request), q)
+                answers.put(generation, ("ranked", q), ranked, 300 * len(ranked))
+            body = dumps(await _search(conn, q, ranked, terms, limit, offset))
         answers.put(generation, ("search", q, tuple(terms), limit, offset), body, len(body))
     return Response(body, media_type="application/json")
 
 
-async def _search(conn, q: str, ranking: list[int], terms: list[tuple[str, str]], limit: int, offset: int) -> dict:
-    matched = track_query.statement(track_query.Query(terms=terms)).where(Track.id.in_(ranking))
-    # the matched tracks with the columns their facets count: one read
-    matched_rows = (await conn.execute(matched.with_only_columns(Track.id, Track.year, Track.artist, Track.format,
-                                                                 Track.key))).all()
-    matched_ids = {row.id for row in matched_rows}
-    ordered = [t for t in ranking if t in matched_ids]
+async def _search(conn, q: str, ranked: dict[int, tuple], terms: list[tuple[str, str]], limit: int,
+                  offset: int) -> dict:
+    ordered = list(ranked)
+    if terms:
+        matched = set((await conn.execute(track_query.statement(track_query.Query(terms=terms))
+                                          .with_only_columns(Track.id).where(_among(conn, Track.id, ordered))))
+                      .scalars())
+        ordered = [t for t in ordered if t in matched]
     page = ordered[offset:offset + limit]
     by_id = {t["id"]: t for t in await track_query.tracks_by_id(conn, page)}
     return {"query": q, "total": len(ordered), "limit": limit, "offset": offset,
-            "items": [by_id[t] for t in page if t in by_id],
-            "facets": await _facets(conn, matched_rows) if matched_rows else {}}
+            "items": [by_id[t] for t in page if t in by_id], "facets": _facets([ranked[t] for t in ordered])}
 
 
-async def _facets(conn, tracks) -> dict[str, list[dict]]:
-    """The most frequent values among the matched tracks (rows of id, year, artist, format, key): their own
-    columns counted here, genres in one query."""
-    def top(counts: Counter) -> list[dict]:
-        return [{"value": value, "count": n}
-                for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]]
-
-    genres = Counter(dict((await conn.execute(
-        select(Genre.name, func.count(func.distinct(TrackGenre.track_id))).join(Genre, Genre.id == TrackGenre.genre_id)
-        .where(TrackGenre.track_id.in_([t.id for t in tracks])).group_by(Genre.name))).all()))
-    own: dict[str, Counter] = {"decade": Counter(), "artist": Counter(), "format": Counter(), "key": Counter()}
-    for _, year, artist, format_, key in tracks:
+def _facets(tracks: list[tuple]) -> dict[str, list[dict]]:
+    """The most frequent values among the matched tracks (year, artist, format, key, genres); none without
+    tracks."""
+    if not tracks:
+        return {}
+    counts: dict[str, Counter] = {"genre": Counter(), "decade": Counter(), "artist": Counter(),
+                                  "format": Counter(), "key": Counter()}
+    for year, artist, format_, key, genres in tracks:
+        counts["genre"].update(genres)
         for name, value in (("decade", None if year is None else year - year % 10), ("artist", artist),
                             ("format", format_), ("key", key)):
             if value is not None:
-                own[name][value] += 1
-    return {"genre": top(genres), **{name: top(counts) for name, counts in own.items()}}
+                counts[name][value] += 1
+    return {name: [{"value": value, "count": n} for value, n in
+                   sorted(values.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]]
+            for name, values in counts.items()}
 
 
 async def _typed_tracks(conn, q: str, limit: int) -> list[int]:
