@@ -2,6 +2,7 @@
 """API benchmark: latency under 20 concurrent connections on a 100,000-track library, and the server's memory.
 
     .venv/bin/python bench/api_bench.py [--tracks 100000] [--connections 20] [--requests 3000] [--out FILE]
+                                        [--scenarios suggest floor ...]
 
 The library is ``bench/big_library.py``'s SQLite database (built once, cached; each run copies it). A real
 ``soniquebay serve`` process (embedded mode, no Redis) answers on loopback; this process is the load
@@ -21,6 +22,10 @@ The generated library was never processed (no stage records, no files): a served
 long ago. The server's periodic sweeps are therefore pushed past the run; left on, the first (after 2 min)
 makes the server try, and fail, to process every track during the measurements, its writes dropping every
 kept answer each time.
+
+Each scenario also reports the CPU time per request of the server and of this load generator (both share
+the machine's cores). ``--workers N`` is an experiment, not the product: the same app served by N uvicorn
+worker processes (``soniquebay serve`` runs one); RSS is then the largest of any one worker.
 """
 from __future__ import annotations
 
@@ -106,7 +111,12 @@ class Connection:
         self.writer.close()
 
 
-async def run_scenario(port: int, token: str, make_path, connections: int, requests: int, seed: int) -> dict:
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+
+async def run_scenario(port: int, token: str, make_path, connections: int, requests: int, seed: int,
+                       server: list[psutil.Process]) -> dict:
     rng = random.Random(seed)
     paths = [make_path(rng) for _ in range(requests)]
     warmup = [make_path(rng) for _ in range(connections * 5)]
@@ -131,9 +141,10 @@ async def run_scenario(port: int, token: str, make_path, connections: int, reque
                     errors.append(f"{status} {path}")
 
     await asyncio.gather(*(worker(c, warmup, False) for c in conns))
-    started = time.perf_counter()
+    started, client_cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(server)
     await asyncio.gather(*(worker(c, paths, True) for c in conns))
     elapsed = time.perf_counter() - started
+    client_cpu, server_cpu = time.process_time() - client_cpu, cpu_seconds(server) - server_cpu
     for c in conns:
         c.close()
     latencies.sort()
@@ -143,7 +154,9 @@ async def run_scenario(port: int, token: str, make_path, connections: int, reque
 
     return {"requests": len(latencies), "errors": len(errors), "error_samples": errors[:5],
             "rps": round(len(latencies) / elapsed, 1), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
-            "max_ms": round(latencies[-1], 2), "mean_ms": round(statistics.fmean(latencies), 2)}
+            "max_ms": round(latencies[-1], 2), "mean_ms": round(statistics.fmean(latencies), 2),
+            "cpu_ms_per_request": {"server": round(server_cpu * 1000 / len(latencies), 3),
+                                   "load_generator": round(client_cpu * 1000 / len(latencies), 3)}}
 
 
 def free_port() -> int:
@@ -180,11 +193,30 @@ def wait_healthy(port: int, server: subprocess.Popen, timeout: float = 60) -> No
     raise SystemExit("the server did not answer /api/health in time")
 
 
-async def sample_rss(pid: int, peak: list[float], stop: asyncio.Event) -> None:
-    process = psutil.Process(pid)
+def serving(pid: int, workers: int) -> list[psutil.Process]:
+    """The processes answering: the server, or with ``--workers`` uvicorn's worker processes."""
+    server = psutil.Process(pid)
+    if workers == 1:
+        return [server]
+    deadline = time.monotonic() + 30
+    while len(server.children()) < workers and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return server.children()
+
+
+def server_app():
+    """For ``--workers``: the app ``soniquebay serve --no-web`` serves, built in each of uvicorn's workers."""
+    from soniquebay_core.api.app import create_app
+    from soniquebay_core.config import load_settings
+
+    return create_app(load_settings())
+
+
+async def sample_rss(processes: list[psutil.Process], peak: list[float], stop: asyncio.Event) -> None:
+    """The largest RSS of any one serving process (the bar is per process)."""
     while not stop.is_set():
         try:
-            peak[0] = max(peak[0], process.memory_info().rss / 2**20)
+            peak[0] = max(peak[0], *(p.memory_info().rss / 2**20 for p in processes))
         except psutil.NoSuchProcess:
             return
         await asyncio.sleep(0.05)
@@ -193,10 +225,14 @@ async def sample_rss(pid: int, peak: list[float], stop: asyncio.Event) -> None:
 async def measure(port: int, pid: int, token: str, args) -> tuple[dict, float]:
     peak = [0.0]
     stop = asyncio.Event()
-    sampler = asyncio.create_task(sample_rss(pid, peak, stop))
+    server = serving(pid, args.workers)
+    sampler = asyncio.create_task(sample_rss(server, peak, stop))
     results = {}
     for i, (name, make_path) in enumerate(SCENARIOS.items()):
-        results[name] = await run_scenario(port, token, make_path, args.connections, args.requests, seed=100 + i)
+        if name not in args.scenarios:
+            continue
+        results[name] = await run_scenario(port, token, make_path, args.connections, args.requests, seed=100 + i,
+                                           server=server)
         if BARS_MS[name] is not None:
             results[name]["bar_p95_ms"] = BARS_MS[name]
             results[name]["meets_bar"] = results[name]["p95_ms"] <= BARS_MS[name] and not results[name]["errors"]
@@ -211,6 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracks", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="experiment: serve from this many uvicorn worker processes (what `soniquebay serve` "
+                             "does not do) instead of `soniquebay serve`")
+    parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS),
+                        help="run only these (each keeps its own seed: same requests as in a full run)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "api.json")
     args = parser.parse_args(argv)
 
@@ -226,18 +267,21 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = {**os.environ, "SONIQUEBAY_CONFIG": str(work / "config.toml"), "SONIQUEBAY_DATA_DIR": str(work / "data"),
                "SONIQUEBAY_DATABASE_URL": url, "SONIQUEBAY_REDIS_URL": "", "SONIQUEBAY_LOG_LEVEL": "warning"}
-        soniquebay = Path(sys.executable).with_name("soniquebay")
-        server = subprocess.Popen([str(soniquebay), "serve", "--no-web", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
+        command = [str(Path(sys.executable).with_name("soniquebay")), "serve", "--no-web", "--port", str(port)]
+        if args.workers > 1:
+            command = [sys.executable, "-m", "uvicorn", "--factory", "api_bench:server_app", "--app-dir", str(HERE),
+                       "--workers", str(args.workers), "--port", str(port), "--no-access-log"]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
         try:
             wait_healthy(port, server)
-            idle_rss = psutil.Process(server.pid).memory_info().rss / 2**20
+            idle_rss = max(p.memory_info().rss for p in serving(server.pid, args.workers)) / 2**20
             results, peak = uvloop.run(measure(port, server.pid, token, args))  # the server's loop: a leaner client
         finally:
             server.terminate()
             server.wait(timeout=30)
     report = {
         "benchmark": "api", "tracks": args.tracks, "database": "sqlite", "connections": args.connections,
+        "server_processes": args.workers,
         "requests_per_scenario": args.requests, "scenarios": results,
         "server_rss_mb": {"idle": round(idle_rss, 1), "peak_under_load": round(peak, 1), "bar": RSS_BAR_MB},
         "meets_bars": all(r.get("meets_bar", not r["errors"]) for r in results.values()) and peak < RSS_BAR_MB,
