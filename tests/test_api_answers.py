@@ -66,3 +66,50 @@ async def test_a_token_revoked_elsewhere_is_refused_at_once(app_and_tokens, api)
         await other.close()
     assert (await client.get("/api/tracks", params={"limit": 1}, headers=headers)).status_code == 401
     assert (await client.get("/api/tracks", params={"limit": 1})).status_code == 200  # the others still work
+
+
+async def test_a_kept_request_still_needs_a_known_caller(app_and_tokens, api):
+    """A request answered before is answered again before routing (``KeptResponses``) only for a caller the
+    route would accept: without a token, with an unknown one, or with a token gone, it is refused as before."""
+    import httpx
+
+    app, tokens, _, _ = app_and_tokens
+    client, _, _ = api
+    asks = [("/api/tracks", {"genre": "rock", "sort": "-year", "limit": 3}), ("/api/search", {"q": "the"}),
+            ("/api/search/suggest", {"q": "th"})]
+    for path, params in asks:
+        first = await client.get(path, params=params)
+        again = await client.get(path, params=params, headers={"X-Request-ID": "kept-1"})
+        assert first.status_code == again.status_code == 200
+        assert again.content == first.content and again.headers["content-type"] == "application/json"
+        assert again.headers["x-request-id"] == "kept-1"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as anonymous:
+        for path, params in asks:
+            assert (await anonymous.get(path, params=params)).status_code == 401
+            assert (await anonymous.get(path, params=params,
+                                        headers={"Authorization": "Bearer not-a-token"})).status_code == 401
+            reader = await anonymous.get(path, params=params, headers={"Authorization": f"Bearer {tokens['reader']}"})
+            assert reader.status_code == 200 and reader.json() == (await client.get(path, params=params)).json()
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/api/search/suggest",status="200"} ' in metrics  # kept answers are counted under their route
+
+
+async def test_an_answer_asked_by_many_at_once_is_computed_once(app_and_tokens, api, monkeypatch):
+    import asyncio
+
+    from soniquebay_core.api import search
+
+    client, _, _ = api
+    computed = []
+    real = search._suggestions
+
+    async def counted(conn, q, limit):
+        computed.append(q)
+        await asyncio.sleep(0.05)  # still computing when the others ask
+        return await real(conn, q, limit)
+
+    monkeypatch.setattr(search, "_suggestions", counted)
+    await client.get("/api/tracks", params={"limit": 1})  # the token's use recorded: the next asks are reads only
+    answers = await asyncio.gather(*(client.get("/api/search/suggest", params={"q": "zq"}) for _ in range(5)))
+    assert [a.status_code for a in answers] == [200] * 5 and len({a.content for a in answers}) == 1
+    assert computed == ["zq"]

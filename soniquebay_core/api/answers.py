@@ -12,20 +12,31 @@ under the database's *generation*: a marker the database itself changes on every
 Every request reads the marker once (one trip), before reading anything else; an answer kept under
 another marker is never served, so a write is seen by the next request. In-memory SQLite has no
 marker: nothing is kept. An answer found kept takes no pooled connection at all: routes that keep
-answers open one only to compute what they do not find.
+answers open one only to compute what they do not find, and an answer being computed is computed once:
+requests asking for it meanwhile wait for it (``once``).
+
+A GET answered from a kept answer is also remembered by its exact path and query string
+(``remember_request``): the same request, asked again under the same marker by a caller whose token is
+known under that marker too, is answered by ``KeptResponses`` before routing, the route's parameters
+(already validated for these very bytes) and dependencies not solved again. Anything else (another
+marker, a token not known or due to be recorded as used, a request never answered) goes the whole way.
 """
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from pydantic_core import to_json
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .. import sqlite_driver
+from .deps import GENERATION_READ
+from .security import SESSION_COOKIE, principal_kept
 
 BUDGET_BYTES = 16 * 2**20  # serialized answers kept at most (a page of 50 tracks is ~40 KB)
 
@@ -49,6 +60,8 @@ class Answers:
         self._generation: Any = None
         self._next: asyncio.Future | None = None
         self._reading: set[asyncio.Task] = set()
+        self._computing: dict[Hashable, asyncio.Future] = {}
+        self.request_paths: set[str] = set()  # paths some kept request was answered on (KeptResponses)
 
     async def generation(self) -> Any:
         """The marker now (None: nothing can be kept). Requests asking in the same turn of the event loop share
@@ -109,7 +122,85 @@ class Answers:
             self._size -= self._kept.popitem(last=False)[1][1]
         return value
 
+    async def once(self, generation: Any, key: Hashable, compute: Callable[[], Awaitable[tuple[Any, int]]]) -> Any:
+        """The answer kept under ``key``, else ``compute()``'s (value, size), kept. While one request computes an
+        answer, others asking for it under the same marker wait for it rather than compute it again (the same
+        typeahead or ranking asked by several clients at once); if it fails, each computes its own."""
+        kept = self.get(generation, key)
+        if kept is not None or generation is None:
+            return kept if kept is not None else (await compute())[0]
+        pending = self._computing.get((generation, key))
+        if pending is not None:
+            await asyncio.wait([pending])  # raises only if this request is cancelled
+            if not pending.cancelled():
+                return pending.result()
+            return (await compute())[0]
+        pending = self._computing[(generation, key)] = asyncio.get_running_loop().create_future()
+        try:
+            value, size = await compute()
+        except BaseException:
+            pending.cancel()
+            raise
+        finally:
+            del self._computing[(generation, key)]
+        pending.set_result(value)
+        return self.put(generation, key, value, size)
+
+    def remember_request(self, generation: Any, scope: dict, key: Hashable) -> None:
+        """This GET request (its exact path and query string) is answered by the answer kept under ``key``."""
+        if generation is None:
+            return
+        self.request_paths.add(scope["path"])
+        query = scope.get("query_string", b"")
+        self.put(generation, ("request", scope["path"], query), (key, scope.get("route")),
+                 128 + len(scope["path"]) + len(query))
+
     async def close(self) -> None:
         if self._watcher is not None:
             await self._watcher.close()
             self._watcher = None
+
+
+class KeptResponses:
+    """ASGI middleware: a GET request answered before, byte for byte, under the library's current marker, is sent
+    the kept answer at once when its caller's token is known under that marker too (``Answers.remember_request``).
+    Whatever it cannot answer goes on to the app, with the marker it read (one read per request)."""
+
+    def __init__(self, app, owner):
+        self.app = app
+        self.owner = owner  # the API app: its state holds the answers once started
+
+    async def __call__(self, scope, receive, send) -> None:
+        answers: Answers | None = getattr(self.owner.state, "answers", None)
+        if (scope["type"] != "http" or scope["method"] != "GET" or answers is None
+                or scope["path"] not in answers.request_paths):
+            return await self.app(scope, receive, send)
+        generation = await answers.generation()
+        scope[GENERATION_READ] = generation  # read once: the routes' dependency takes it from there
+        body = self._kept(answers, generation, scope)
+        if body is None:
+            return await self.app(scope, receive, send)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _kept(answers: Answers, generation: Any, scope: dict) -> bytes | None:
+        from .security import SESSION_COOKIE, principal_kept  # noqa: PLC0415 (security imports deps)  # the same rules as the routes' own check
+
+        request = answers.get(generation, ("request", scope["path"], scope.get("query_string", b"")))
+        if request is None:
+            return None
+        key, route = request
+        body = answers.get(generation, key)
+        if body is None:
+            return None
+        headers = Headers(scope=scope)
+        header = headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else \
+            cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
+        if not token or principal_kept(answers, generation, token) is None:
+            return None
+        if route is not None:
+            scope["route"] = route  # the metrics' route template
+        return body

@@ -21,7 +21,7 @@ from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
 from ..vectors import api as vectors
 from . import accounts, admin, batch, covers, events, graphql, health, library, playlists, scans, search, stream
-from .answers import Answers
+from .answers import Answers, KeptResponses
 from .request_limits import RequestLimits
 from .observability import HttpMetrics, RequestObserver
 from .plugin_routes import mount_plugin_routes
@@ -91,6 +91,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
                   description="Your music library: browse, stream, scan, automate.", responses=ERROR_RESPONSES,
                   telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.http_metrics = HttpMetrics()
+    app.add_middleware(KeptResponses, owner=app)  # inside the observer: kept answers get ids and metrics too
     app.add_middleware(RequestObserver, metrics=app.state.http_metrics)
     app.add_middleware(RequestLimits)
     signed_in = [Depends(current_user)]

@@ -25,8 +25,14 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ConnDep = Annotated[AsyncConnection, Depends(get_conn, scope="function")]
 
 
+GENERATION_READ = "soniquebay.generation"  # the request's scope holds it once read
+
+
 async def get_generation(request: Request) -> Any:
-    """The database's change marker, read once per request before anything else (``answers.py``)."""
+    """The database's change marker, read once per request before anything else (``answers.py``; read
+    already when ``KeptResponses`` looked for the request)."""
+    if GENERATION_READ in request.scope:
+        return request.scope[GENERATION_READ]
     return await request.app.state.answers.generation()
 
 

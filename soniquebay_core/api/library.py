@@ -112,13 +112,17 @@ async def list_tracks(request: Request, runtime: RuntimeDep, generation: Generat
                           feature, added_since, missing_stage)
     answers = request.app.state.answers
     matching = (tuple(query.words), tuple(query.terms))
-    body = answers.get(generation, ("tracks", matching, sort, limit, offset))
-    if body is None:
+
+    async def compute() -> tuple[bytes, int]:
         async with runtime.db.engine.connect() as conn:
             page = await track_page(conn, query, sort, limit, offset, answers.get(generation, ("count", matching)))
         answers.put(generation, ("count", matching), page.total)
         body = dumps(dict(page))
-        answers.put(generation, ("tracks", matching, sort, limit, offset), body, len(body))
+        return body, len(body)
+
+    key = ("tracks", matching, sort, limit, offset)
+    body = await answers.once(generation, key, compute)
+    answers.remember_request(generation, request.scope, key)
     return Response(body, media_type="application/json")
 
 

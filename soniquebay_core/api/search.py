@@ -84,15 +84,21 @@ async def search_library(request: Request, runtime: RuntimeDep, generation: Gene
     terms = track_filters(artist=artist, album=album, genre=genre, key=key, format=format, year_min=year_min,
                           year_max=year_max, bpm_min=bpm_min, bpm_max=bpm_max, feature=feature).terms
     answers = request.app.state.answers
-    body = answers.get(generation, ("search", q, tuple(terms), limit, offset))
-    if body is None:
+
+    async def rank() -> tuple[dict, int]:
         async with runtime.db.engine.connect() as conn:
-            ranked = answers.get(generation, ("ranked", q))
-            if ranked is None:
-                ranked = await _ranked(conn, vector_service(request), q)
-                answers.put(generation, ("ranked", q), ranked, 300 * len(ranked))
+            ranked = await _ranked(conn, vector_service(request), q)
+        return ranked, 300 * len(ranked)
+
+    async def compute() -> tuple[bytes, int]:
+        ranked = await answers.once(generation, ("ranked", q), rank)
+        async with runtime.db.engine.connect() as conn:
             body = dumps(await _search(conn, q, ranked, terms, limit, offset))
-        answers.put(generation, ("search", q, tuple(terms), limit, offset), body, len(body))
+        return body, len(body)
+
+    key = ("search", q, tuple(terms), limit, offset)
+    body = await answers.once(generation, key, compute)
+    answers.remember_request(generation, request.scope, key)
     return Response(body, media_type="application/json")
 
 
@@ -145,11 +151,15 @@ async def suggest(request: Request, runtime: RuntimeDep, generation: GenerationD
                   q: Annotated[str, Query(min_length=1, max_length=100)],
                   limit: Annotated[int, Query(ge=1, le=20)] = 5) -> Response:
     answers = request.app.state.answers
-    body = answers.get(generation, ("suggest", q, limit))
-    if body is None:
+
+    async def compute() -> tuple[bytes, int]:
         async with runtime.db.engine.connect() as conn:
             body = dumps(await _suggestions(conn, q, limit))
-        answers.put(generation, ("suggest", q, limit), body, len(body))
+        return body, len(body)
+
+    key = ("suggest", q, limit)
+    body = await answers.once(generation, key, compute)
+    answers.remember_request(generation, request.scope, key)
     return Response(body, media_type="application/json")
 
 

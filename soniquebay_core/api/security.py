@@ -19,14 +19,28 @@ TOUCH_EVERY_S = 60.0  # last_used_at is a write (on SQLite, the one write lock):
 _touched: dict[str, float] = {}
 
 
+def _touch_due(token: str) -> bool:
+    return time.monotonic() - _touched.get(token, -TOUCH_EVERY_S) >= TOUCH_EVERY_S
+
+
 def _due_touch(token: str) -> bool:
-    now = time.monotonic()
-    if now - _touched.get(token, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
+    """Whether this use of ``token`` must be recorded; if so, the next minute's uses need not be."""
+    if not _touch_due(token):
         return False
+    now = time.monotonic()
     if len(_touched) > 10_000:  # bounded: forget everyone, each token is touched once more
         _touched.clear()
     _touched[token] = now
     return True
+
+
+def principal_kept(answers, generation, token: str) -> Principal | None:
+    """Who ``token`` belongs to, when known under ``generation`` and neither expired nor due to be recorded as
+    used; None: ask the database (``current_user``)."""
+    if _touch_due(token):
+        return None
+    principal = answers.get(generation, ("principal", token))
+    return principal if principal is not None and not principal.expired() else None
 
 
 async def current_user(request: Request, generation: GenerationDep) -> Principal:
