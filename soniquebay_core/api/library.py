@@ -66,7 +66,8 @@ SORT_ORDERED = {"title": "INDEXED BY ix_tracks_missing_title_key", "artist": "IN
                 "added": "NOT INDEXED"}
 
 
-async def _walks_sort(conn, query: track_query.Query, sort: str, rows: int, total: int) -> bool:
+async def _walks_sort(conn, query: track_query.Query, sort: str, rows: int, total: int,
+                      library: int | None = None) -> bool:
     """Whether SQLite should read the tracks in the sort's order and stop after the page's ``rows``.
 
     SQLite's planner reads the matches through a filter's index, then sorts them all: right for a few
@@ -77,19 +78,26 @@ async def _walks_sort(conn, query: track_query.Query, sort: str, rows: int, tota
     name = sort.lstrip("-")
     if conn.dialect.name != "sqlite" or name not in SORT_ORDERED or any(term == name for term, _ in query.terms):
         return False
-    library = await conn.scalar(select(func.max(Track.id)))  # an upper bound, read from the table's last page
+    if library is None:
+        library = await conn.scalar(select(func.max(Track.id)))  # an upper bound, read from the table's last page
     return total * total >= rows * (library or 0)
 
 
+async def counted(conn, query: track_query.Query) -> tuple[int, int]:
+    """How many tracks match, and the library's largest track id (``_walks_sort``'s bound), in one statement."""
+    return tuple((await conn.execute(track_query.matching(query, "added", func.count()).add_columns(
+        select(func.max(Track.id)).correlate(None).scalar_subquery()))).one())
+
+
 async def track_page(conn, query: track_query.Query, sort: str = "added", limit: int = 50, offset: int = 0,
-                     total: int | None = None) -> Page:
-    """A page of matching tracks; ``total`` when already known. The total is counted first: how many
-    tracks match decides how SQLite reads the page (``_walks_sort``)."""
+                     total: int | None = None, library: int | None = None) -> Page:
+    """A page of matching tracks; ``total`` (and ``library``: ``counted``) when already known. The total is
+    counted first: how many tracks match decides how SQLite reads the page (``_walks_sort``)."""
     if total is None:
-        total = await track_query.count(conn, query)
+        total, library = await counted(conn, query)
     ids = track_query.statement(query).with_only_columns(Track.id)\
         .order_by(order_by(sort, SORTS), Track.id).limit(limit).offset(offset)
-    if total and await _walks_sort(conn, query, sort, offset + limit, total):
+    if total and await _walks_sort(conn, query, sort, offset + limit, total, library):
         ids = ids.with_hint(Track, SORT_ORDERED[sort.lstrip("-")], "sqlite")
     ids = (await conn.execute(ids)).scalars().all()
     by_id = {track["id"]: track for track in await track_query.tracks_by_id(conn, ids)}
@@ -115,8 +123,10 @@ async def list_tracks(request: Request, runtime: RuntimeDep, generation: Generat
 
     async def compute() -> tuple[bytes, int]:
         async with runtime.db.engine.connect() as conn:
-            page = await track_page(conn, query, sort, limit, offset, answers.get(generation, ("count", matching)))
-        answers.put(generation, ("count", matching), page.total)
+            known = answers.get(generation, ("count", matching))
+            if known is None:
+                known = answers.put(generation, ("count", matching), await counted(conn, query))
+            page = await track_page(conn, query, sort, limit, offset, *known)
         body = dumps(dict(page))
         return body, len(body)
 
