@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Float, Select, String, and_, cast, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import SoniqueBayError
@@ -180,7 +180,7 @@ def order_by(sort: str, columns: dict):
     return column.desc() if sort.startswith("-") else column.asc()
 
 
-def _matching(query: Query, sort: str, *columns) -> Select:
+def matching(query: Query, sort: str, *columns) -> Select:
     """``columns`` of the matching tracks; the album join only when a condition or the sort reads it."""
     chosen = select(*columns).select_from(Track)
     if query.words or sort.lstrip("-") == "album" or any(name == "album" for name, _ in query.terms):
@@ -190,14 +190,14 @@ def _matching(query: Query, sort: str, *columns) -> Select:
 
 async def count(conn: AsyncConnection, query: Query) -> int:
     """How many tracks match in all."""
-    return (await conn.execute(_matching(query, "added", func.count()))).scalar_one()
+    return (await conn.execute(matching(query, "added", func.count()))).scalar_one()
 
 
 async def page(conn: AsyncConnection, query: Query, sort: str = "added", limit: int = 50,
                offset: int = 0) -> list[dict]:
     """One page of matching tracks."""
     # the page's ids first (a narrow sort, indexes can serve it), then the 50 rows' columns
-    ids = (await conn.execute(_matching(query, sort, Track.id).order_by(order_by(sort, SORTS), Track.id).limit(limit)
+    ids = (await conn.execute(matching(query, sort, Track.id).order_by(order_by(sort, SORTS), Track.id).limit(limit)
                               .offset(offset))).scalars().all()
     rows = {row.id: row for row in (await conn.execute(_base().where(Track.id.in_(ids)))).all()}
     return await _described(conn, [rows[i] for i in ids if i in rows])
@@ -223,31 +223,63 @@ async def _described(conn: AsyncConnection, rows) -> list[dict]:
     } for t in rows]
 
 
+DETAILS_CHUNK = 1000  # ids per details statement: each appears four times, SQLite takes 32,766 parameters
+
+
+def _nulls_first(number: float | None) -> tuple[bool, float]:
+    return (number is not None, number or 0.0)
+
+
+def _details_statement(ids: list[int]):
+    """Artists, genres, tags and stage states of ``ids`` in one statement (one trip, not four): rows of
+    (kind, track id, name, text, number, status, version, error), each kind's order key carried along."""
+    text_, number = cast(null(), String), cast(null(), Float)
+    kinds = [
+        select(literal(0), TrackArtist.track_id, Artist.name, TrackArtist.role, cast(TrackArtist.position, Float),
+               text_, text_, text_).join(Artist, Artist.id == TrackArtist.artist_id)
+        .where(TrackArtist.track_id.in_(ids), TrackArtist.role != "composer"),
+        select(literal(1), TrackGenre.track_id, Genre.name, text_, cast(TrackGenre.position, Float), text_, text_,
+               text_).join(Genre, Genre.id == TrackGenre.genre_id).where(TrackGenre.track_id.in_(ids)),
+        select(literal(2), TrackTag.track_id, Tag.name, text_, cast(TrackTag.weight, Float), text_, text_, text_)
+        .join(Tag, Tag.id == TrackTag.tag_id).where(TrackTag.track_id.in_(ids)),
+        select(literal(3), TrackStage.track_id, TrackStage.plugin, TrackStage.stage, number, TrackStage.status,
+               TrackStage.plugin_version, TrackStage.error).where(TrackStage.track_id.in_(ids)),
+    ]
+    return union_all(*kinds)
+
+
 async def _details(conn: AsyncConnection, ids: list[int]):
+    found: tuple[list, list, list, list] = ([], [], [], [])
+    for start in range(0, len(ids), DETAILS_CHUNK):
+        for row in await conn.execute(_details_statement(ids[start:start + DETAILS_CHUNK])):
+            found[row[0]].append(row)
     artists: dict[int, list[str]] = defaultdict(list)
-    rows = await conn.execute(
-        select(TrackArtist.track_id, Artist.name).join(Artist, Artist.id == TrackArtist.artist_id)
-        .where(TrackArtist.track_id.in_(ids), TrackArtist.role != "composer")
-        .order_by(TrackArtist.track_id, TrackArtist.role.desc(), TrackArtist.position))
-    for track_id, name in rows:
+    for _, track_id, name, *_ in sorted(found[0], key=lambda r: (r[1], _Descending(r[3]), _nulls_first(r[4]))):
         artists[track_id].append(name)
     genres: dict[int, list[str]] = defaultdict(list)
-    rows = await conn.execute(
-        select(TrackGenre.track_id, Genre.name).join(Genre, Genre.id == TrackGenre.genre_id)
-        .where(TrackGenre.track_id.in_(ids)).order_by(TrackGenre.track_id, TrackGenre.position))
-    for track_id, name in rows:
+    for _, track_id, name, *_ in sorted(found[1], key=lambda r: (r[1], _nulls_first(r[4]))):
         if name not in genres[track_id]:
             genres[track_id].append(name)
     tags: dict[int, list[str]] = defaultdict(list)
-    rows = await conn.execute(
-        select(TrackTag.track_id, Tag.name).join(Tag, Tag.id == TrackTag.tag_id)
-        .where(TrackTag.track_id.in_(ids)).order_by(TrackTag.track_id, TrackTag.weight.desc()))
-    for track_id, name in rows:
+    for _, track_id, name, *_ in sorted(found[2], key=lambda r: (r[1], r[4] is None, -(r[4] or 0.0))):
         if name not in tags[track_id]:
             tags[track_id].append(name)
     stages: dict[int, dict] = defaultdict(dict)
-    rows = await conn.execute(select(TrackStage.__table__).where(TrackStage.track_id.in_(ids)))
-    for stage in rows:
-        stages[stage.track_id][f"{stage.plugin}.{stage.stage}"] = {
-            "status": stage.status, "version": stage.plugin_version, "error": stage.error}
+    for _, track_id, plugin, stage, _, status, version, error in found[3]:
+        stages[track_id][f"{plugin}.{stage}"] = {"status": status, "version": version, "error": error}
     return artists, genres, tags, stages
+
+
+class _Descending:
+    """A sort key ordering strings the other way (roles: ``main`` before ``featured``, as ORDER BY role DESC)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other) -> bool:
+        return self.value == other.value
