@@ -47,6 +47,18 @@ async def test_filters_narrow_and_facets_count(api):
     assert in_decade["total"] == decade["count"]
 
 
+async def test_a_genre_narrows_the_search_as_it_narrows_the_list(api):
+    client, _, _ = api
+    everything = (await client.get("/api/search", params={"q": "the", "limit": 200})).json()
+    for genre in [f["value"] for f in everything["facets"]["genre"][:3]] + ["rock", "zzz"]:
+        narrowed = (await client.get("/api/search", params={"q": "the", "genre": genre, "limit": 200})).json()
+        listed = (await client.get("/api/tracks", params={"genre": genre, "limit": 500})).json()
+        assert listed["total"] <= 500
+        of_genre = {t["id"] for t in listed["items"]}
+        assert [t["id"] for t in narrowed["items"]] == [t["id"] for t in everything["items"] if t["id"] in of_genre]
+        assert narrowed["total"] == len(narrowed["items"])
+
+
 async def test_key_facet_counts_and_narrows(api):
     client, root, manifest = api
     ranked = (await client.get("/api/search", params={"q": "the", "limit": 3})).json()["items"]

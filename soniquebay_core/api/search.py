@@ -106,8 +106,8 @@ async def _search(conn, q: str, ranked: dict[int, tuple], terms: list[tuple[str,
                   offset: int) -> dict:
     ordered = list(ranked)
     if terms:
-        matched = set((await conn.execute(track_query.statement(track_query.Query(terms=terms))
-                                          .with_only_columns(Track.id).where(_among(conn, Track.id, ordered))))
+        matched = set((await conn.execute(track_query.matching(track_query.Query(terms=terms), "added", Track.id,
+                                                               few=True).where(_among(conn, Track.id, ordered))))
                       .scalars())
         ordered = [t for t in ordered if t in matched]
     page = ordered[offset:offset + limit]

@@ -84,7 +84,7 @@ def _date(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _term(name: str, value: str):
+def _term(name: str, value: str, few: bool = False):
     if name in TEXT_FIELDS:
         column = TEXT_FIELDS[name]
         return column.contains(value, autoescape=True) if name == "path" else _contains(column, value)
@@ -98,6 +98,9 @@ def _term(name: str, value: str):
         return Track.album_id.in_(select(AlbumArtist.album_id).join(Artist, Artist.id == AlbumArtist.artist_id)
                                   .where(_contains(Artist.name_key, value)))
     if name == "genre":
+        if few:  # among a few given tracks: each one's genres looked up, not every track of the genre listed
+            return exists().where(TrackGenre.track_id == Track.id, Genre.id == TrackGenre.genre_id,
+                                  _contains(Genre.name_key, value))
         return Track.id.in_(select(TrackGenre.track_id).join(Genre, Genre.id == TrackGenre.genre_id)
                             .where(_contains(Genre.name_key, value)))
     if name == "missing":
@@ -140,8 +143,8 @@ def _base() -> Select:
         .outerjoin(Album, Album.id == Track.album_id)
 
 
-def _conditions(query: Query) -> list:
-    conditions = [_term(name, value) for name, value in query.terms]
+def _conditions(query: Query, few: bool = False) -> list:
+    conditions = [_term(name, value, few) for name, value in query.terms]
     if not any(name == "missing" for name, _ in query.terms):
         conditions.append(Track.missing.is_(False))
     for word in query.words:
@@ -180,12 +183,14 @@ def order_by(sort: str, columns: dict):
     return column.desc() if sort.startswith("-") else column.asc()
 
 
-def matching(query: Query, sort: str, *columns) -> Select:
-    """``columns`` of the matching tracks; the album join only when a condition or the sort reads it."""
+def matching(query: Query, sort: str, *columns, few: bool = False) -> Select:
+    """``columns`` of the matching tracks; the album join only when a condition or the sort reads it. ``few``:
+    the caller narrows to a few tracks it names (a search's ranked ones), which each condition then checks
+    per track (1,000 ranked tracks, a genre: 8 -> 3.4 ms on SQLite at 100,000 tracks)."""
     chosen = select(*columns).select_from(Track)
     if query.words or sort.lstrip("-") == "album" or any(name == "album" for name, _ in query.terms):
         chosen = chosen.outerjoin(Album, Album.id == Track.album_id)
-    return chosen.where(*_conditions(query))
+    return chosen.where(*_conditions(query, few))
 
 
 async def count(conn: AsyncConnection, query: Query) -> int:
