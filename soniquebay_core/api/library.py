@@ -122,7 +122,7 @@ async def list_tracks(request: Request, runtime: RuntimeDep, generation: Generat
     matching = (tuple(query.words), tuple(query.terms))
 
     async def compute() -> tuple[bytes, int]:
-        async with runtime.db.engine.connect() as conn:
+        async with answers.connect() as conn:
             known = answers.get(generation, ("count", matching))
             if known is None:
                 known = answers.put(generation, ("count", matching), await counted(conn, query))

@@ -86,13 +86,13 @@ async def search_library(request: Request, runtime: RuntimeDep, generation: Gene
     answers = request.app.state.answers
 
     async def rank() -> tuple[dict, int]:
-        async with runtime.db.engine.connect() as conn:
+        async with answers.connect() as conn:
             ranked = await _ranked(conn, vector_service(request), q)
         return ranked, 300 * len(ranked)
 
     async def compute() -> tuple[bytes, int]:
         ranked = await answers.once(generation, ("ranked", q), rank)
-        async with runtime.db.engine.connect() as conn:
+        async with answers.connect() as conn:
             body = dumps(await _search(conn, q, ranked, terms, limit, offset))
         return body, len(body)
 
@@ -153,7 +153,7 @@ async def suggest(request: Request, runtime: RuntimeDep, generation: GenerationD
     answers = request.app.state.answers
 
     async def compute() -> tuple[bytes, int]:
-        async with runtime.db.engine.connect() as conn:
+        async with answers.connect() as conn:
             body = dumps(await _suggestions(conn, q, limit))
         return body, len(body)
 
