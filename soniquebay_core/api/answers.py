@@ -40,7 +40,7 @@ from .. import sqlite_driver
 from .deps import GENERATION_READ
 from .security import SESSION_COOKIE, principal_kept
 
-BUDGET_BYTES = 16 * 2**20  # serialized answers kept at most (a page of 50 tracks is ~40 KB)
+BUDGET_BYTES = 32 * 2**20  # answers kept at most (a page of 50 tracks is ~40 KB; a search's ranked tracks ~250 KB)
 COMPUTING_AT_ONCE = max(2, os.cpu_count() or 2)  # answers computed at once on SQLite (``Answers.connect``)
 
 

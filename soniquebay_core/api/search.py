@@ -69,7 +69,15 @@ async def _ranked(conn, vectors, q: str) -> dict[int, tuple]:
     for track_id, name in await conn.execute(select(TrackGenre.track_id, Genre.name).join(
             Genre, Genre.id == TrackGenre.genre_id).where(_among(conn, TrackGenre.track_id, list(rows)))):
         genres.setdefault(track_id, set()).add(name)
-    return {t: (*rows[t][1:], genres.get(t, ())) for t in ranking if t in rows}
+    # kept for every text searched: each value held once (years, artists, formats, keys and genre sets repeat
+    # from track to track), 640 -> ~200 bytes a track
+    shared: dict = {}
+
+    def one(value):
+        return shared.setdefault(value, value)
+
+    return {t: (one(rows[t][1]), one(rows[t][2]), one(rows[t][3]), one(rows[t][4]),
+                one(tuple(sorted(genres.get(t, ()))))) for t in ranking if t in rows}
 
 
 @router.get("", response_model=dict)  # sent pre-serialized: the model documents it
@@ -88,7 +96,7 @@ async def search_library(request: Request, runtime: RuntimeDep, generation: Gene
     async def rank() -> tuple[dict, int]:
         async with answers.connect() as conn:
             ranked = await _ranked(conn, vector_service(request), q)
-        return ranked, 300 * len(ranked)
+        return ranked, 250 * len(ranked)
 
     async def compute() -> tuple[bytes, int]:
         ranked = await answers.once(generation, ("ranked", q), rank)
