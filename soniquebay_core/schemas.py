@@ -21,8 +21,11 @@ class TagInfo(_Data):
 
     Lists hold every value of a multi-valued tag in file order. ``None`` means
     "not present in the file"; the scanner fills what it can (title from the
-    file name, album from the folder) when tags are missing.
+    file name, album from the folder) when tags are missing. Numbers are finite
+    (a NaN gain or duration is no value, and the library's writer refuses it).
     """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     format: str = Field(description="container/extension family: mp3, flac, ogg, opus, m4a, wma, …")
     codec: str | None = None

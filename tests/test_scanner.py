@@ -13,10 +13,14 @@ from sqlalchemy import func, insert, select
 
 from soniquebay_core.config import Settings
 from soniquebay_core.library import query as track_query
-from soniquebay_core.models import Album, PluginError, SkippedFile, Track, TrackStage
+from soniquebay_core.library import writer
+from soniquebay_core.library.rows import track_row
+from soniquebay_core.models import Album, Artist, Genre, PluginError, Root, SkippedFile, Track, TrackStage
 from soniquebay_core.plugins import load_plugins
 from soniquebay_core.scanner.reader import AUDIO_EXTENSIONS, extension, worth_reading
 from soniquebay_core.scanner.scan import ScanError, Scanner
+from soniquebay_core.scanner.walk import FileStat
+from soniquebay_core.schemas import TagInfo
 from soniquebay_core.text import fold
 
 
@@ -33,6 +37,38 @@ async def all_tracks(db, *terms: str) -> dict[str, dict]:
 async def count(db, model, *where) -> int:
     async with db.engine.connect() as conn:
         return (await conn.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+
+
+# -- the writer ----------------------------------------------------------------------------------
+
+async def test_writer_stores_values_as_given(db):
+    """Rows reach the database unchanged through the batched upsert (one JSON array on SQLite)."""
+    path = "/music/Ünï \"quoted\" back\\slash 'apostrophe' 🎵/01 - x.flac"
+    tags = TagInfo(format="flac", codec="flac", duration=215.123456789, bitrate=1411, sample_rate=44100,
+                   channels=2, title='Tïtle "with" quotes', artist="Ärtist feat. B", artists=["Ärtist", "B"],
+                   genres=["Rock", "Jazz"], replaygain_track_gain=-6.53, replaygain_track_peak=0.987654321,
+                   has_embedded_cover=True, bpm=123.4, key="Am", date="1999-05", year=1999, track_number=1)
+    file = FileStat(path, 2**40 + 1, 1_700_000_000_123_456_789)
+    async with db.engine.begin() as conn:
+        root = (await conn.execute(insert(Root).values(path="/music").returning(Root.id))).scalar_one()
+        ids = await writer.write_tracks(conn, [track_row(file, tags, root, None)])
+        again = await writer.write_tracks(conn, [track_row(file, tags.model_copy(update={"bpm": 99.5}), root, None)])
+    assert again == ids
+    async with db.engine.connect() as conn:
+        track = (await conn.execute(select(Track.__table__).where(Track.id == ids[path]))).one()
+        artists = (await conn.execute(select(Artist.name).order_by(Artist.name))).scalars().all()
+        genres = (await conn.execute(select(Genre.name).order_by(Genre.name))).scalars().all()
+    assert (track.path, track.size, track.mtime_ns, track.duration) == (path, 2**40 + 1, 1_700_000_000_123_456_789,
+                                                                      215.123456789)
+    assert (track.title, track.replaygain_track_gain, track.replaygain_track_peak) == \
+        ('Tïtle "with" quotes', -6.53, 0.987654321)
+    assert (track.has_embedded_cover, track.missing, track.bpm, track.key, track.year) == (True, False, 99.5, "Am", 1999)
+    assert artists == ["B", "Ärtist"] and genres == ["Jazz", "Rock"]
+
+
+def test_tag_numbers_are_finite():
+    with pytest.raises(ValueError, match="finite"):
+        TagInfo(format="mp3", replaygain_track_gain=float("nan"))
 
 
 # -- the real corpus ---------------------------------------------------------------------------
