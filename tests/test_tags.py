@@ -26,6 +26,7 @@ from mutagen.mp4 import MP4Cover, MP4FreeForm, MP4Tags
 from soniquebay_core import TagInfo
 from soniquebay_core.builtin.tagmap import COVER, clean_texts, read_fields
 from soniquebay_core.builtin.tags import (
+    open_audio,
     parse_int,
     parse_number,
     parse_pair,
@@ -78,6 +79,24 @@ def test_corpus_file_gives_mutagens_outcome(corpus_dir, rel, expected):
         assert outcome is None, f"{rel}: not audio for mutagen, got {outcome!r}"
     else:
         assert isinstance(outcome, Exception), f"{rel}: broken ({mutagen_result['error']}), got {outcome!r}"
+
+
+def _opened(opener, path: Path):
+    try:
+        audio = opener(str(path))
+    except Exception as exc:  # noqa: BLE001 - the same error is the same outcome
+        return type(exc).__name__, str(exc)
+    if audio is None:
+        return None
+    return type(audio).__name__, audio.tags is not None and sorted(audio.tags.keys()), audio.info.pprint()
+
+
+@pytest.mark.parametrize(("rel", "expected"), _corpus_params(only_opening=False))
+def test_opening_by_signature_picks_what_mutagen_picks(corpus_dir, rel, expected):
+    """Asking only the format header and extension agree on gives mutagen.File's answer, file by file."""
+    import mutagen
+
+    assert _opened(open_audio, corpus_dir / rel) == _opened(mutagen.File, corpus_dir / rel)
 
 
 @pytest.mark.timeout(60)
