@@ -216,17 +216,22 @@ async def tracks_by_id(conn: AsyncConnection, ids: list[int]) -> list[dict]:
 
 
 async def _described(conn: AsyncConnection, rows) -> list[dict]:
-    artists, genres, tags, stages = await _details(conn, [row.id for row in rows])
-    return [{
-        "id": t.id, "path": t.path, "title": t.title, "artist": t.artist, "artists": artists.get(t.id, []),
-        "album_id": t.album_id, "album": t.album_title, "albumartist": t.albumartist,
-        "track_number": t.track_number, "track_total": t.track_total, "disc_number": t.disc_number,
-        "disc_total": t.disc_total, "year": t.year, "date": t.date, "genres": genres.get(t.id, []),
-        "tags": tags.get(t.id, []), "duration": t.duration, "format": t.format, "codec": t.codec,
-        "bitrate": t.bitrate, "sample_rate": t.sample_rate, "channels": t.channels, "bpm": t.bpm, "key": t.key,
-        "features": t.features or {}, "mb_trackid": t.mb_trackid, "mb_albumid": t.mb_albumid,
-        "has_embedded_cover": t.has_embedded_cover, "missing": t.missing, "stages": stages.get(t.id, {}),
-    } for t in rows]
+    artists, genres, tags, stages = await _details(conn, [row[0] for row in rows])
+    described = []
+    for (id_, path, title, artist, album_id, track_number, track_total, disc_number, disc_total, year, date_,
+         duration, format_, codec, bitrate, sample_rate, channels, bpm, key, features, mb_trackid,
+         has_embedded_cover, missing, album_title, albumartist, mb_albumid) in rows:  # _base()'s columns, in order
+        described.append({
+            "id": id_, "path": path, "title": title, "artist": artist, "artists": artists.get(id_, []),
+            "album_id": album_id, "album": album_title, "albumartist": albumartist,
+            "track_number": track_number, "track_total": track_total, "disc_number": disc_number,
+            "disc_total": disc_total, "year": year, "date": date_, "genres": genres.get(id_, []),
+            "tags": tags.get(id_, []), "duration": duration, "format": format_, "codec": codec,
+            "bitrate": bitrate, "sample_rate": sample_rate, "channels": channels, "bpm": bpm, "key": key,
+            "features": features or {}, "mb_trackid": mb_trackid, "mb_albumid": mb_albumid,
+            "has_embedded_cover": has_embedded_cover, "missing": missing, "stages": stages.get(id_, {}),
+        })
+    return described
 
 
 DETAILS_CHUNK = 1000  # ids per details statement: each appears four times, SQLite takes 32,766 parameters
