@@ -72,6 +72,23 @@ class TagInfo(_Data):
 
     has_embedded_cover: bool = False
 
+    # A scan holds ~1,500 answers of tag readers at once, most sent over from worker processes.
+    # Readers give every field, so the set of given fields (2 KB an answer) is sent as None
+    # when it holds them all, and all answers share one set on arrival.
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        if len(state["__pydantic_fields_set__"]) == len(_TAG_FIELDS):
+            state["__pydantic_fields_set__"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state["__pydantic_fields_set__"] is None:
+            state["__pydantic_fields_set__"] = _TAG_FIELDS
+        super().__setstate__(state)
+
+
+_TAG_FIELDS = set(TagInfo.model_fields)
+
 
 StageStatus = Literal["done", "failed", "skipped"]
 

@@ -71,6 +71,19 @@ def test_tag_numbers_are_finite():
         TagInfo(format="mp3", replaygain_track_gain=float("nan"))
 
 
+def test_tags_cross_processes_whole():
+    """Answers pickle back equal, with the fields they were given (all answers share one full set)."""
+    import pickle
+
+    full = TagInfo(**{**TagInfo(format="flac").model_dump(), "title": "T", "genres": ["Rock"]})
+    partial = TagInfo(format="mp3", title="T")
+    full_back, partial_back, other_back = pickle.loads(pickle.dumps([full, partial, full.model_copy()]))
+    assert (full_back, partial_back) == (full, partial)
+    assert full_back.model_fields_set == set(TagInfo.model_fields)
+    assert partial_back.model_fields_set == {"format", "title"}
+    assert full_back.model_copy(update={"title": "U"}).title == "U" and other_back.title == "T"
+
+
 # -- the real corpus ---------------------------------------------------------------------------
 
 async def test_real_corpus_scans_into_matching_tracks(db, settings, corpus_dir):
