@@ -10,7 +10,9 @@ Thumbnails fit inside N×N, keep the aspect ratio, are never upscaled and are wr
 ``THUMB_SIZES`` in both encodings at once, so the API answers those sizes without decoding
 anything; it renders other sizes on first request with the same ``thumbnail`` function.
 
-Everything here blocks (file I/O, Pillow): async callers run it in a thread.
+Everything here blocks (file I/O, Pillow): async callers run it in a thread. Pillow is
+imported on first use: every process that loads the covers plugin (a scan, say) loads this
+module, and most never decode an image.
 """
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:
+    from PIL import Image
 
 THUMB_SIZES = (64, 256, 512)
 KEPT_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp"),
@@ -55,6 +58,8 @@ class ImageInfo:
 
     @property
     def mime(self) -> str:
+        from PIL import Image
+
         return Image.MIME.get(self.format, "application/octet-stream")
 
     @property
@@ -103,6 +108,8 @@ def store(data: bytes, data_dir: Path) -> StoredImage:
         missing = [(size, enc) for size in THUMB_SIZES for enc in PRERENDERED
                    if not thumb_path(thumbs, digest, size, enc).exists()]
         if missing:
+            from PIL import ImageOps
+
             upright = ImageOps.exif_transpose(image)
             for size, enc in missing:
                 write_atomically(thumb_path(thumbs, digest, size, enc), _thumbnail_of(upright, size, enc))
@@ -115,6 +122,8 @@ def thumb_path(thumbs: Path, sha256: str, size: int, encoding: Encoding) -> Path
 
 def thumbnail(data: bytes, size: int, encoding: Encoding) -> bytes:
     """A thumbnail of an original's bytes (see the module doc)."""
+    from PIL import Image, ImageOps
+
     with Image.open(io.BytesIO(data)) as image:
         image.thumbnail((size, size))  # keeps the aspect ratio, never upscales
         return _encode(ImageOps.exif_transpose(image), encoding.pillow, keep_alpha=encoding is WEBP)
@@ -142,6 +151,8 @@ def _decode(data: bytes) -> tuple[Image.Image, tuple[int, int]]:
     """
     if not data:
         raise InvalidImage("no bytes")
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

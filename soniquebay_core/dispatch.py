@@ -17,7 +17,6 @@ Each implementation receives only the arguments it declares, plus ``config``
 """
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -103,6 +102,8 @@ class Dispatcher:
         if not impls:
             raise LookupError(f"plugin {plugin_id!r} does not implement {hook}")
         impl = impls[0]
+        import asyncio  # here, not at the top: tag-reader processes use this module and never this method
+
         if inspect.iscoroutinefunction(impl.function):
             call = self._invoke(impl, kwargs)
         else:

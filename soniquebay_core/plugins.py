@@ -26,7 +26,6 @@ from types import ModuleType
 from typing import Literal
 
 import pluggy
-import psutil
 
 from . import hookspecs
 from .config import Settings
@@ -150,9 +149,8 @@ class PluginHost:
         missing = [b for b in m.requires_binaries if shutil.which(b) is None]
         if missing:
             return "disabled", f"needs {', '.join(missing)} on PATH"
-        total_mb = psutil.virtual_memory().total // (1024 * 1024)
-        if m.min_memory_mb > total_mb:
-            return "disabled", f"needs {m.min_memory_mb} MB of memory, this machine has {total_mb} MB"
+        if m.min_memory_mb and m.min_memory_mb > _memory_mb():
+            return "disabled", f"needs {m.min_memory_mb} MB of memory, this machine has {_memory_mb()} MB"
         wanted = self.settings.plugins.get(m.id, {}).get("enabled")
         if wanted is True:
             return "enabled", "enabled in config"
@@ -191,3 +189,9 @@ def load_plugins(settings: Settings, *, strict: bool = False, entry_points_group
             continue
         host.add_module(name, module)
     return host
+
+
+def _memory_mb() -> int:
+    import psutil  # here, not at the top: most plugins ask for no minimum, and tag-reader processes load none that do
+
+    return psutil.virtual_memory().total // (1024 * 1024)

@@ -17,7 +17,7 @@ from soniquebay_core.library import writer
 from soniquebay_core.library.rows import track_row
 from soniquebay_core.models import Album, Artist, Genre, PluginError, Root, SkippedFile, Track, TrackStage
 from soniquebay_core.plugins import load_plugins
-from soniquebay_core.scanner.reader import AUDIO_EXTENSIONS, extension, worth_reading
+from soniquebay_core.scanner.reading import AUDIO_EXTENSIONS, extension, worth_reading
 from soniquebay_core.scanner.scan import ScanError, Scanner
 from soniquebay_core.scanner.walk import FileStat
 from soniquebay_core.schemas import TagInfo
@@ -437,7 +437,8 @@ async def test_roots_are_remembered_and_nested_roots_merge(db, settings, library
 async def test_readers_share_batches_and_survive_a_dead_worker(settings, library, caplog):
     """Chunks read by the worker processes and the local thread come back in the batch's order;
     a worker process that dies mid-scan leaves its chunks to the others, nothing lost."""
-    from soniquebay_core.scanner.reader import TagReader, read_files
+    from soniquebay_core.scanner.reader import TagReader
+    from soniquebay_core.scanner.reading import read_files
     from soniquebay_core.scanner.walk import Walker
 
     root, _ = library

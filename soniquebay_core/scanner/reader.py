@@ -1,10 +1,7 @@
-"""Deciding which files to read, and reading them through the ``read_tags`` hook.
+"""Reading batches of files through ``read_tags``: worker processes and a thread of the scanner.
 
-Files with an audio extension are read, and a failure is an error worth
-reporting. Files with a known non-audio extension (covers, logs, playlists)
-are passed over without opening them. Anything else (no extension, unusual
-ones) is sniffed: a reader may recognise it by content; if none does it is
-remembered as "not audio", not as an error.
+What reading one file means is ``reading.py``; the worker processes' own loop is
+``reader_worker.py``, which imports neither asyncio nor this module.
 """
 from __future__ import annotations
 
@@ -12,72 +9,15 @@ import asyncio
 import logging
 import os
 import pickle
-import queue
 import subprocess
 import sys
-import threading
 from collections import deque
-from dataclasses import dataclass
 
 from ..plugins import PluginHost
-from ..schemas import TagInfo
+from .reading import ReadOutcome, read_files
 from .walk import FileStat
 
 log = logging.getLogger("soniquebay.scanner")
-
-AUDIO_EXTENSIONS = frozenset(
-    "mp3 mp2 mp1 mpga flac fla ogg oga opus spx m4a m4b m4p mp4 3g2 aac alac wma asf wav wave aif aiff aifc "
-    "ape wv mpc mp+ tta dsf dff ofr ofs tak ac3 eac3 mka webm shn".split()
-)
-NON_AUDIO_EXTENSIONS = frozenset(
-    "jpg jpeg png gif bmp webp tif tiff heic svg ico txt nfo log cue m3u m3u8 pls xspf pdf sfv md5 sha1 ffp "
-    "xml json html htm db ini url lrc doc docx rtf accurip exe zip rar 7z tar gz torrent mkv avi mov mpg "
-    "mpeg wmv sbignore".split()
-)
-
-
-def extension(path: str) -> str:
-    return os.path.splitext(path)[1][1:].lower()
-
-
-def worth_reading(path: str) -> bool:
-    return extension(path) not in NON_AUDIO_EXTENSIONS
-
-
-@dataclass(slots=True)
-class ReadOutcome:
-    file: FileStat
-    tags: TagInfo | None = None
-    error: str | None = None    # broken audio: reported
-    not_audio: str | None = None  # not a track, not an error
-
-
-def describe(exc: BaseException) -> str:
-    """'mutagen.id3.error: …': the exception's public dotted name and first line."""
-    kind = type(exc)
-    module = ".".join(part for part in kind.__module__.split(".") if not part.startswith("_"))
-    name = kind.__name__ if module in ("builtins", "") else f"{module}.{kind.__name__}"
-    text = str(exc).strip()
-    return f"{name}: {text.splitlines()[0]}"[:500] if text else name
-
-
-def read_file(host: PluginHost, file: FileStat) -> ReadOutcome:
-    errors: list[str] = []
-    answer = host.dispatch.call_first(
-        "read_tags", on_error=lambda plugin, hook, exc: errors.append(describe(exc)), strict=False,
-        path=file.path)
-    if answer is not None:
-        return ReadOutcome(file, tags=answer[1])
-    if errors:
-        return ReadOutcome(file, error=errors[0])
-    if extension(file.path) in AUDIO_EXTENSIONS:
-        return ReadOutcome(file, error="not a recognised audio file")
-    return ReadOutcome(file, not_audio="not an audio file")
-
-
-def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
-    return [read_file(host, f) for f in files]
-
 
 # -- reading in worker processes ------------------------------------------------------------------
 # Tag parsing is pure Python, so threads cannot use a second core. Worker processes
@@ -87,39 +27,6 @@ def read_files(host: PluginHost, files: list[FileStat]) -> list[ReadOutcome]:
 # They are plain child processes exchanging pickles over their stdin/stdout: no
 # multiprocessing machinery (its resource-tracker process, its re-import of the
 # parent's main module), and a child whose parent dies sees its stdin close and exits.
-
-
-def serve_reader() -> None:
-    """The worker's loop (``python -m soniquebay_core.scanner.reader_worker``): files in, outcomes out.
-
-    A thread takes chunks off stdin as they come, so the scanner's write of the
-    next chunk never waits for this loop, even while the loop itself waits for
-    the scanner to take an answer off stdout.
-    """
-    from ..config import Settings
-    from ..plugins import load_plugins
-
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a plugin's print() must not corrupt the answers
-    settings_json, strict, modules = pickle.load(stdin)
-    host = load_plugins(Settings.model_validate_json(settings_json), strict=strict,
-                        entry_points_group=False, modules=modules)
-    chunks: queue.SimpleQueue[list[FileStat] | None] = queue.SimpleQueue()
-    threading.Thread(target=_take_chunks, args=(stdin, chunks), daemon=True).start()
-    while (files := chunks.get()) is not None:
-        try:
-            pickle.dump(read_files(host, files), stdout, protocol=pickle.HIGHEST_PROTOCOL)
-            stdout.flush()
-        except BrokenPipeError:  # the scanner stopped listening (a cancelled scan): nothing left to do
-            return
-
-
-def _take_chunks(stdin, chunks: queue.SimpleQueue) -> None:
-    try:
-        while True:
-            chunks.put(pickle.load(stdin))
-    except EOFError:
-        chunks.put(None)
 
 
 class _Worker:

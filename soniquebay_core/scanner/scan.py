@@ -21,7 +21,8 @@ from ..library.rows import TrackRow, adopt_folder_albums, track_row
 from ..models import PluginError, Root, Scan, Track
 from ..plugins import PluginHost
 from ..schemas import TrackSnapshot
-from .reader import ReadOutcome, TagReader, describe, worth_reading
+from .reader import TagReader
+from .reading import ReadOutcome, describe, worth_reading
 from .walk import FileStat, Listing, Walker
 
 log = logging.getLogger("soniquebay.scanner")
