@@ -84,7 +84,7 @@ class TagReader:
         self.host = host
         self.workers = workers
         self.chunk = chunk
-        self.slots = workers + 1  # batches in flight: one per reader
+        self.slots = workers + 2  # batches in flight: one per reader, and one more for while the oldest is written
         self._queue: asyncio.Queue[tuple[list[FileStat], asyncio.Future]] = asyncio.Queue()
         self._readers: list[asyncio.Task] = []
 
