@@ -7,7 +7,8 @@ Flow (one pass, bounded memory):
     scan.py     gathers listings into batches of ~batch_size files; per batch:
        │          1. one query for what the DB knows about those folders
        │          2. classify: unchanged (skip) / new / changed / vanished
-       │          3. read tags of new and changed files (reader.py: worker processes
+       │          3. read tags of new and changed files (reading.py: one file;
+       │             reader.py: worker processes, whose loop is reader_worker.py,
        │             and a thread share the batch, chunk by chunk)
        │          4. write the batch in one transaction (library/writer.py)
        │          5. tell plugins (on_file_discovered), report progress
