@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..errors import SoniqueBayError
 from ..models import AlbumArtist, Artist, Genre, Root, TrackArtist, TrackGenre
 from ..plugins import PluginHost
-from ..scanner import reader
+from ..scanner import reading
 from ..scanner.walk import FileStat
 from ..schemas import TagInfo
 from ..search import refresh_search_text
@@ -287,7 +287,7 @@ def _library_file(host: PluginHost, roots: list[tuple[int, str]], path: str) -> 
         raise _NotALibraryFile(exc.strerror or "cannot be read") from None
     if not stat.S_ISREG(found.st_mode):
         raise _NotALibraryFile("not a file")
-    if not reader.worth_reading(real) or _ignored(host, root[1], real):
+    if not reading.worth_reading(real) or _ignored(host, root[1], real):
         raise _NotALibraryFile("not a file a scan would read")
     return FileStat(real, found.st_size, found.st_mtime_ns), root[0]
 
@@ -305,7 +305,7 @@ def _library_files(host: PluginHost, roots: list[tuple[int, str]], paths: list[s
 
 
 async def _read(host: PluginHost, files: list[FileStat]) -> list[TagInfo]:
-    outcomes = await asyncio.to_thread(reader.read_files, host, files)
+    outcomes = await asyncio.to_thread(reading.read_files, host, files)
     problems = [f"{o.file.path}: {o.error or o.not_audio}" for o in outcomes if o.tags is None]
     if problems:
         raise BatchError(f"unreadable audio files: {'; '.join(problems)}")
