@@ -73,8 +73,8 @@ def insert_rows(conn: AsyncConnection, table: Table, columns: Sequence[str]):
     ``json_each``, so SQLite runs one statement where executemany ran one per
     row. Each of those gave Python's GIL up and waited to get it back from the
     threads reading tags: a 10k-track scan took ~5% longer. PostgreSQL takes
-    the rows as they are (executemany, which asyncpg pipelines). ``WHERE true``: SQLite needs a WHERE in an INSERT … SELECT
-    before an ON CONFLICT clause.
+    the rows as they are (executemany, which asyncpg pipelines). ``WHERE true``:
+    SQLite needs a WHERE in an INSERT … SELECT before an ON CONFLICT clause.
     """
     stmt = insert_for(conn, table)
     if conn.dialect.name != "sqlite":
