@@ -151,12 +151,15 @@ def _display(values: list[str]) -> str | None:
 
 # --- file type and stream properties
 
+def _extension(path: str) -> str:
+    return os.path.splitext(path)[1].lstrip(".").lower()
+
+
 def _format_and_codec(audio, path: str) -> tuple[str, str | None]:
     type_name = type(audio).__name__
     kind = _FILE_TYPES.get(type_name, (None, None))
     fmt, codec = kind(audio.info) if callable(kind) else kind
-    extension = os.path.splitext(path)[1].lstrip(".").lower()
-    return fmt or extension or type_name.lower(), codec
+    return fmt or _extension(path) or type_name.lower(), codec
 
 
 def _positive(value, kind: type) -> int | float | None:
@@ -265,7 +268,7 @@ _SIGNED: dict[str, tuple[Callable[[bytes], bool], tuple[type, ...]]] = {
 
 def open_audio(path: str):
     """``mutagen.File(path)``, asking only the file's own format when its header confirms it."""
-    signed = _SIGNED.get(os.path.splitext(path)[1][1:].lower())
+    signed = _SIGNED.get(_extension(path))
     if signed is not None:
         with open(path, "rb") as fileobj:
             if signed[0](fileobj.read(128)):
