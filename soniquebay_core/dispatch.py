@@ -32,7 +32,7 @@ class Dispatcher:
         self.pm = pm
         self._config_for = config_for
         self.strict = strict
-        # Hooks such as ignore_file run for every file of a scan: look things up once.
+        # Hooks such as ignore_entries run for every folder of a scan: look things up once.
         self._impls: dict[str, list[pluggy.HookImpl]] = {}
         self._configs: dict[str, dict[str, Any]] = {}
 

@@ -9,6 +9,7 @@ from helpers import install_entry_points, other_plugins_off
 from soniquebay_core import TrackSnapshot
 from soniquebay_core.config import Settings
 from soniquebay_core.plugins import load_plugins
+from soniquebay_core.scanner.walk import ignored_by_plugins
 
 
 def _host(fake_plugins, names, strict=False, **settings):
@@ -22,7 +23,7 @@ TRACK = TrackSnapshot(id=1, path="/music/a.flac", format="flac", title="A Song")
 def test_builtin_plugins_are_discovered_through_entry_points():
     host = load_plugins(Settings())
     assert host.plugins["tags"].enabled and host.plugins["tags"].hooks == ["read_tags"]
-    assert host.plugins["ignore"].enabled and host.plugins["ignore"].hooks == ["ignore_file"]
+    assert host.plugins["ignore"].enabled and host.plugins["ignore"].hooks == ["ignore_entries"]
     assert host.plugins["tags"].distribution == "soniquebay-core"
 
 
@@ -136,9 +137,10 @@ def test_call_first_follows_the_given_order_and_skips_failures(fake_plugins):
 
 def test_third_party_ignore_rules_answer_before_the_builtin(fake_plugins):
     host = load_plugins(Settings(), modules={"ignore_flac": "sb_ignore_flac"})
-    assert host.dispatch.call_first("ignore_file", path="/m/a.flac", is_dir=False)[0] == "ignore_flac"
-    assert host.dispatch.call_first("ignore_file", path="/m/.hidden.mp3", is_dir=False)[0] == "ignore"
-    assert host.dispatch.call_first("ignore_file", path="/m/a.mp3", is_dir=False) is None
+    files = ["a.flac", ".hidden.mp3", "a.mp3", ".notes.keep", "x.tmp"]
+    skipped = ignored_by_plugins(host.dispatch, "/m", files, [".git", "Disc 1"])
+    # the first opinion on a name decides: ignore_flac keeps ".notes.keep", which the built-in would skip
+    assert skipped == {"a.flac", ".hidden.mp3", "x.tmp", ".git"}
 
 
 def test_hookspecs_document_their_contract():
@@ -151,7 +153,7 @@ def test_hookspecs_document_their_contract():
         assert "Called in:" in doc, f"{name} does not say where it is called"
         assert "None" in doc or "return" in doc.lower(), f"{name} does not state its return contract"
     assert set(specs) >= {"on_file_discovered", "enrich_track", "vectorize", "fetch_cover", "read_tags",
-                          "ignore_file", "register_commands"}
+                          "ignore_entries", "register_commands"}
 
 
 async def test_async_cover_source_and_vectorizer(fake_plugins):

@@ -11,6 +11,7 @@ import pytest
 from corpus import KNOWN_DIFFERENCES
 from sqlalchemy import func, insert, select
 
+from soniquebay_core.builtin import ignore as ignore_plugin
 from soniquebay_core.config import Settings
 from soniquebay_core.library import query as track_query
 from soniquebay_core.library import writer
@@ -361,6 +362,24 @@ async def test_ignore_rules(db, tmp_path, library, fake_plugins):
     assert paths
 
 
+async def test_a_star_in_sbignore_leaves_out_the_folder_and_everything_below(db, settings, library):
+    root, manifest = library
+    album = root / manifest["albums"][0]["path"]
+    artist = album.parent
+    await scan(db, settings, root)
+    assert any(p.startswith(str(artist) + "/") for p in await all_tracks(db))
+    (artist / ".sbignore").write_text("*\n")
+    ignore_plugin._cache.clear()  # an edited .sbignore is otherwise seen within seconds, not at once
+    result = await scan(db, settings, root)
+    assert result.counts.removed > 0
+    paths = set(await all_tracks(db))
+    assert paths and not any(p.startswith(str(artist) + "/") for p in paths)
+    (artist / ".sbignore").unlink()
+    ignore_plugin._cache.clear()
+    await scan(db, settings, root)
+    assert any(p.startswith(str(album) + "/") for p in await all_tracks(db))
+
+
 async def test_symlinks_refused_by_default_and_followed_without_loops(db, settings, library):
     root, manifest = library
     (root / "loop").symlink_to(root)  # a link back to the top must not loop
@@ -442,7 +461,7 @@ async def test_readers_share_batches_and_survive_a_dead_worker(settings, library
     from soniquebay_core.scanner.walk import Walker
 
     root, _ = library
-    files = [f for listing in Walker(lambda path, is_dir: False, False).walk(str(root)) for f in listing.files
+    files = [f for listing in Walker(lambda folder, files, folders: set(), False).walk(str(root)) for f in listing.files
              if worth_reading(f.path)]
     host = load_plugins(settings)
     reader = TagReader(host, workers=2, chunk=7)

@@ -4,8 +4,8 @@ Settings (``[plugins.ignore]``): ``hidden = true`` skips names starting with a
 dot; ``patterns = [...]`` adds fnmatch patterns to the defaults below.
 
 A ``.sbignore`` file in a folder lists fnmatch patterns (one per line, ``#``
-comments) for names in that folder and below; a line ``*`` ignores the whole
-folder. Answers last, so any other plugin's opinion wins.
+comments) for the names in that folder; a line ``*`` ignores the whole folder
+and what is below it. Answers last, so any other plugin's opinion wins.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import fnmatch
 import os
 import re
 import time
-from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from soniquebay_core import PluginManifest, hookimpl
@@ -39,8 +38,7 @@ DEFAULT_PATTERNS = (
     "*.crdownload",
 )
 
-# folder -> (read at, patterns). A scan asks once per entry of a folder, so the
-# file is read once per folder; entries expire so that an edited .sbignore is
+# folder -> (read at, patterns). Entries expire so that an edited .sbignore is
 # seen by the next scan of a long-running process.
 _CACHE_SECONDS = 5.0
 _CACHE_MAX = 4096
@@ -64,24 +62,18 @@ def _patterns_in(folder: str) -> tuple[str, ...]:
     return patterns
 
 
-@lru_cache(maxsize=8)
-def _matcher(extra: tuple[str, ...]):
-    """One compiled regular expression for the default and configured patterns."""
-    return re.compile("|".join(fnmatch.translate(p) for p in (*DEFAULT_PATTERNS, *extra))).match
+@lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]):
+    """One compiled regular expression for a set of fnmatch patterns (case-sensitive, as file names are)."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
 
 
 @hookimpl(trylast=True)
-def ignore_file(path: str, is_dir: bool, config: dict) -> bool | None:
-    folder, name = os.path.split(path)
-    if name == IGNORE_FILE:
-        return True
-    if name.startswith(".") and config.get("hidden", True):
-        return True
-    if _matcher(tuple(config.get("patterns", ())))(name):
-        return True
-    folder_patterns = _patterns_in(folder)  # a .sbignore beside it; folders above: never entered
-    if folder_patterns and any(fnmatchcase(name, pattern) for pattern in folder_patterns):
-        return True
-    if is_dir and "*" in _patterns_in(path):
-        return True
-    return None
+def ignore_entries(folder: str, files: list[str], folders: list[str], config: dict) -> dict[str, bool] | None:
+    here = _patterns_in(folder)  # this folder's .sbignore; those of folders above apply to their own names
+    if "*" in here:
+        return dict.fromkeys([*files, *folders], True)
+    hidden = (".*",) if config.get("hidden", True) else ()
+    matches = _matcher((IGNORE_FILE, *hidden, *DEFAULT_PATTERNS, *config.get("patterns", ()), *here))
+    ignored = {name: True for names in (files, folders) for name in names if matches(name)}
+    return ignored or None

@@ -40,7 +40,7 @@ from ..errors import SoniqueBayError
 from ..models import AlbumArtist, Artist, Genre, Root, TrackArtist, TrackGenre
 from ..plugins import PluginHost
 from ..scanner import reading
-from ..scanner.walk import FileStat
+from ..scanner.walk import FileStat, ignored_by_plugins
 from ..schemas import TagInfo
 from ..search import refresh_search_text
 from ..text import fold
@@ -264,12 +264,15 @@ def _plugin_failed(plugin: str, hook: str, exc: BaseException) -> None:
 
 
 def _ignored(host: PluginHost, root: str, path: str) -> bool:
-    """Whether a walk of ``root`` passes ``path`` over: the ``ignore_file`` answer for it or a folder on the way."""
+    """Whether a walk of ``root`` passes ``path`` over: the ignore rules skip it or a folder on the way."""
+    folder = root
     parts = os.path.relpath(path, root).split(os.sep)
-    for entry in (os.path.join(root, *parts[:n]) for n in range(1, len(parts) + 1)):
-        answer = host.dispatch.call_first("ignore_file", on_error=_plugin_failed, path=entry, is_dir=entry != path)
-        if answer and answer[1]:
+    for n, name in enumerate(parts, 1):
+        is_file = n == len(parts)
+        if name in ignored_by_plugins(host.dispatch, folder, [name] if is_file else [], [] if is_file else [name],
+                                      _plugin_failed):
             return True
+        folder = os.path.join(folder, name)
     return False
 
 

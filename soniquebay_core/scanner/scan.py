@@ -23,7 +23,7 @@ from ..plugins import PluginHost
 from ..schemas import TrackSnapshot
 from .reader import TagReader
 from .reading import ReadOutcome, describe, worth_reading
-from .walk import FileStat, Listing, Walker
+from .walk import FileStat, Listing, Walker, ignored_by_plugins
 
 log = logging.getLogger("soniquebay.scanner")
 
@@ -235,10 +235,8 @@ class Scanner:
             self._error(problem.path, f"cannot read folder: {problem.message}")
         await self._vanished_folders(target.path, [p.path for p in walker.problems])
 
-    def _ignored(self, path: str, is_dir: bool) -> bool:
-        answer = self.host.dispatch.call_first("ignore_file", on_error=self._plugin_failed_quietly,
-                                               path=path, is_dir=is_dir)
-        return bool(answer and answer[1])
+    def _ignored(self, folder: str, files: list[str], folders: list[str]) -> set[str]:
+        return ignored_by_plugins(self.host.dispatch, folder, files, folders, self._plugin_failed_quietly)
 
     def _plugin_failed_quietly(self, plugin: str, hook: str, exc: BaseException) -> None:
         log.warning("plugin %s failed in %s: %s", plugin, hook, exc)

@@ -12,6 +12,10 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..dispatch import Dispatcher, ErrorSink
 
 log = logging.getLogger("soniquebay.scanner")
 
@@ -35,16 +39,31 @@ class WalkProblem:
     message: str
 
 
+# (folder, file names, subfolder names) -> the names to skip
+IgnoreRules = Callable[[str, list[str], list[str]], set[str]]
+
+
+def ignored_by_plugins(dispatch: Dispatcher, folder: str, files: list[str], folders: list[str],
+                       on_error: ErrorSink | None = None) -> set[str]:
+    """The names of ``folder`` the plugins' ``ignore_entries`` skip: per name, the first opinion decides."""
+    decided: dict[str, bool] = {}
+    for _, opinions in dispatch.call_each("ignore_entries", on_error=on_error, folder=folder, files=files,
+                                          folders=folders):
+        for name, skip in opinions.items():
+            decided.setdefault(name, bool(skip))
+    return {name for name, skip in decided.items() if skip}
+
+
 class Walker:
     """Yields a ``Listing`` for every folder that could be read.
 
     ``problems`` collects folders that could not be listed: their known
-    tracks must be kept, not taken for deleted. ``is_ignored(path, is_dir)``
-    is the plugin host's ``ignore_file`` answer.
+    tracks must be kept, not taken for deleted. ``ignored`` names the entries
+    of a folder to skip (``ignored_by_plugins``), asked once per folder.
     """
 
-    def __init__(self, is_ignored: Callable[[str, bool], bool], follow_symlinks: bool):
-        self.is_ignored = is_ignored
+    def __init__(self, ignored: IgnoreRules, follow_symlinks: bool):
+        self.ignored = ignored
         self.follow_symlinks = follow_symlinks
         self.problems: list[WalkProblem] = []
 
@@ -69,23 +88,27 @@ class Walker:
             stack.extend(sorted(subfolders, reverse=True))
 
     def _list(self, folder: str) -> tuple[Listing, list[str]]:
-        listing = Listing(folder)
-        subfolders: list[str] = []
+        follow = self.follow_symlinks
+        files: list[os.DirEntry] = []
+        folders: list[os.DirEntry] = []
         with os.scandir(folder) as entries:
             for entry in entries:
                 try:
-                    if entry.is_symlink() and not self.follow_symlinks:
+                    if not follow and entry.is_symlink():
                         continue
-                    is_dir = entry.is_dir(follow_symlinks=self.follow_symlinks)
-                    if self.is_ignored(entry.path, is_dir):
-                        continue
-                    if is_dir:
-                        subfolders.append(entry.path)
-                        continue
-                    st = entry.stat(follow_symlinks=self.follow_symlinks)
-                except OSError:  # dangling link, vanished while listing
+                    (folders if entry.is_dir(follow_symlinks=follow) else files).append(entry)
+                except OSError:  # vanished while listing
                     continue
-                if stat.S_ISREG(st.st_mode):
-                    listing.files.append(FileStat(entry.path, st.st_size, st.st_mtime_ns))
+        skip = self.ignored(folder, [e.name for e in files], [e.name for e in folders])
+        listing = Listing(folder)
+        for entry in files:
+            if entry.name in skip:
+                continue
+            try:
+                st = entry.stat(follow_symlinks=follow)
+            except OSError:  # dangling link, vanished while listing
+                continue
+            if stat.S_ISREG(st.st_mode):
+                listing.files.append(FileStat(entry.path, st.st_size, st.st_mtime_ns))
         listing.files.sort(key=lambda f: f.path)
-        return listing, subfolders
+        return listing, [e.path for e in folders if e.name not in skip]
