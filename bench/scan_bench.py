@@ -303,7 +303,10 @@ class Ours:
         self.config_file.write_text("")
 
     def env(self, data_dir: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SONIQUEBAY_")}
+        # PYTHONDONTWRITEBYTECODE (set in some shells, this workplace's among them) would make every run
+        # compile our modules again (~0.1 s of each rescan here): a user's installed copy has its bytecode.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("SONIQUEBAY_") and k != "PYTHONDONTWRITEBYTECODE"}
         env["SONIQUEBAY_CONFIG"] = str(self.config_file)
         env["SONIQUEBAY_DATA_DIR"] = str(data_dir)  # default SQLite DB inside it
         return env

@@ -31,9 +31,9 @@ def ignore_entries(folder: str, files: list[str], folders: list[str], config: di
     """Decide which entries of one folder the scanner skips.
 
     Called in: the scanning process (its walking thread), once per folder the
-    walk lists, with the names of the folder's files and of its subfolders,
-    before any file is opened or even stat'ed. Must be cheap (no I/O beyond the
-    folder and its direct subfolders): it runs for every folder of every scan.
+    walk lists, with the names of all the folder's files and of all its
+    subfolders, before any file is opened or even stat'ed. Must be cheap (no
+    I/O beyond the folder itself): it runs for every folder of every scan.
     Return a dict of the names you have an opinion on, ``True`` to skip,
     ``False`` to keep whatever later plugins say; ``None`` for no opinion on
     any. For each name the first plugin with an opinion decides; the built-in

@@ -129,8 +129,12 @@ async def test_tracks_that_are_not_library_files_are_refused(api, app_and_tokens
     shutil.copy2(good, hidden)
     notes = root / "Batch Refused" / "notes.txt"
     notes.write_text("not music")
+    listed = root / "Batch Refused" / "Outtakes" / "take.mp3"  # a .sbignore on the way lists its folder
+    listed.parent.mkdir()
+    shutil.copy2(good, listed)
+    (root / "Batch Refused" / ".sbignore").write_text("Outtakes\n")
     bad = [str(outside), str(root / "Batch Refused" / "nope.mp3"), str(hidden), str(notes),
-           str(root / "Batch Refused"), "relative/song.mp3"]
+           str(root / "Batch Refused"), "relative/song.mp3", str(listed)]
     refused = await client.post("/api/batch/tracks", json={"items": [{"path": p} for p in [good, *bad]]})
     assert refused.status_code == 422
     message = refused.json()["error"]["message"]

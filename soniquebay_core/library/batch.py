@@ -266,14 +266,25 @@ def _plugin_failed(plugin: str, hook: str, exc: BaseException) -> None:
 def _ignored(host: PluginHost, root: str, path: str) -> bool:
     """Whether a walk of ``root`` passes ``path`` over: the ignore rules skip it or a folder on the way."""
     folder = root
-    parts = os.path.relpath(path, root).split(os.sep)
-    for n, name in enumerate(parts, 1):
-        is_file = n == len(parts)
-        if name in ignored_by_plugins(host.dispatch, folder, [name] if is_file else [], [] if is_file else [name],
-                                      _plugin_failed):
+    for name in os.path.relpath(path, root).split(os.sep):
+        files, folders = _listing(folder)
+        if name in ignored_by_plugins(host.dispatch, folder, files, folders, _plugin_failed):
             return True
         folder = os.path.join(folder, name)
     return False
+
+
+def _listing(folder: str) -> tuple[list[str], list[str]]:
+    """The names of a folder's files and subfolders, as a walk gives them to the ignore rules."""
+    files, folders = [], []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.is_symlink():
+                    (folders if entry.is_dir(follow_symlinks=False) else files).append(entry.name)
+    except OSError:
+        pass
+    return files, folders
 
 
 def _library_file(host: PluginHost, roots: list[tuple[int, str]], path: str) -> tuple[FileStat, int]:

@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Table, and_, bindparam, delete, func, literal_column, or_, select, true, update
+from sqlalchemy import (Table, and_, bindparam, delete, false, func, literal_column, or_, select, true,
+                        union_all, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -102,15 +103,26 @@ async def known_in(conn: AsyncConnection, folders: list[str]) -> tuple[dict[str,
     tracks: dict[str, Known] = {}
     skipped: dict[str, Known] = {}
     for part in _chunks(folders):
-        rows = await conn.execute(select(TRACKS.c.path, TRACKS.c.id, TRACKS.c.size, TRACKS.c.mtime_ns,
-                                         TRACKS.c.missing).where(TRACKS.c.folder.in_(part)))
-        for path, id_, size, mtime_ns, missing in rows:
-            tracks[path] = Known(id_, size, mtime_ns, missing)
-        rows = await conn.execute(select(SKIPPED.c.path, SKIPPED.c.id, SKIPPED.c.size, SKIPPED.c.mtime_ns)
-                                  .where(SKIPPED.c.folder.in_(part)))
-        for path, id_, size, mtime_ns in rows:
-            skipped[path] = Known(id_, size, mtime_ns)
+        for is_track, path, id_, size, mtime_ns, missing in (await conn.execute(_KNOWN_IN, {"folders": part})).all():
+            if is_track:
+                tracks[path] = Known(id_, size, mtime_ns, bool(missing))
+            else:
+                skipped[path] = Known(id_, size, mtime_ns)
     return tracks, skipped
+
+
+def _known_in_statement():
+    """Both kinds in one statement, built once: a rescan asks it for every batch, and building a statement
+    and its cache key per call, a trip to SQLite's thread per kind, cost a 10k-track rescan ~0.05 s."""
+    folders = bindparam("folders", expanding=True)
+    return union_all(
+        select(true().label("is_track"), TRACKS.c.path, TRACKS.c.id, TRACKS.c.size, TRACKS.c.mtime_ns,
+               TRACKS.c.missing).where(TRACKS.c.folder.in_(folders)),
+        select(false(), SKIPPED.c.path, SKIPPED.c.id, SKIPPED.c.size, SKIPPED.c.mtime_ns, false())
+        .where(SKIPPED.c.folder.in_(folders)))
+
+
+_KNOWN_IN = _known_in_statement()
 
 
 async def ids_by_key(conn: AsyncConnection, table: Table, key_column: str, rows: dict[str, dict],
