@@ -269,6 +269,16 @@ class SkippedFile(Base):
     scan_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class FolderState(Base):
+    """What the last scan saw in one folder: its listing's digest and how many tracks it holds. Dropped by
+    triggers whenever a track or skipped file of the folder changes (see ``library/folder_states.py``)."""
+
+    __tablename__ = "folder_states"
+    folder: Mapped[str] = mapped_column(PathText, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(32))
+    tracks: Mapped[int] = mapped_column(Integer)
+
+
 class PluginError(Base):
     """A plugin raised while the core called it outside a job (e.g. ``on_file_discovered``)."""
 

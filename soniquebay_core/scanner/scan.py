@@ -5,7 +5,7 @@ import asyncio
 import logging
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..config import Settings
 from ..db import Database
 from ..errors import SoniqueBayError
-from ..library import writer
+from ..library import folder_states, writer
 from ..library.rows import TrackRow, adopt_folder_albums, track_row
 from ..models import PluginError, Root, Scan, Track
 from ..plugins import PluginHost
@@ -96,6 +96,8 @@ class _Plan:
     unmissing: list[int] = field(default_factory=list)
     vanished: list[int] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
+    # compared folders' states to write with the batch: folder -> (digest, tracks unchanged in it)
+    states: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 class Scanner:
@@ -242,12 +244,23 @@ class Scanner:
         log.warning("plugin %s failed in %s: %s", plugin, hook, exc)
 
     async def _classify(self, batch: list[Listing], full: bool) -> _Plan:
-        """Compare a batch's files with what the library knows: what to read, what vanished."""
+        """Compare a batch's files with what the library knows: what to read, what vanished.
+
+        A folder whose listing has the digest of its state is unchanged as a whole; only the others'
+        files are compared one by one (``--full`` compares every folder, and reads every file)."""
+        digests = {listing.folder: folder_states.digest(listing.files) for listing in batch}
         async with self.db.engine.connect() as conn:
-            known, skipped = await writer.known_in(conn, [listing.folder for listing in batch])
+            same = {} if full else await folder_states.unchanged(conn, digests)
+            compared = [listing for listing in batch if listing.folder not in same]
+            known, skipped = await writer.known_in(conn, [listing.folder for listing in compared])
         plan = _Plan(batch, known, skipped)
-        seen: set[str] = set()
         for listing in batch:
+            if listing.folder in same:
+                self.counts.files_seen += len(listing.files)
+                self.counts.unchanged += same[listing.folder]
+        seen: set[str] = set()
+        for listing in compared:
+            present = 0
             for file in listing.files:
                 seen.add(file.path)
                 self.counts.files_seen += 1
@@ -257,6 +270,7 @@ class Scanner:
                 track = known.get(file.path)
                 if not full and track and (track.size, track.mtime_ns) == (file.size, file.mtime_ns):
                     self.counts.unchanged += 1
+                    present += 1
                     if track.missing:
                         plan.unmissing.append(track.id)
                     continue
@@ -265,6 +279,8 @@ class Scanner:
                     continue
                 if track or worth_reading(file.path):
                     plan.to_read.append(file)
+            if digests[listing.folder] is not None:
+                plan.states[listing.folder] = (digests[listing.folder], present)
         plan.vanished = [k.id for path, k in known.items() if path not in seen and not k.missing]
         plan.forgotten = [path for path in skipped if path not in seen]
         return plan
@@ -288,6 +304,9 @@ class Scanner:
             await writer.forget_skipped(conn, [p for p in track_ids if p in plan.skipped] + plan.forgotten)
             await writer.set_missing(conn, plan.vanished, True)
             await writer.set_missing(conn, plan.unmissing, False)
+            written = Counter(row.track["folder"] for row in rows)
+            await folder_states.remember(conn, [(folder, value, present + written[folder])
+                                                for folder, (value, present) in plan.states.items()])
         self.counts.changed += len(changed)
         self.counts.new += len(rows) - len(changed)
         self._walked.update(listing.folder for listing in plan.batch)
