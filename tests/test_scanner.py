@@ -16,7 +16,8 @@ from soniquebay_core.config import Settings
 from soniquebay_core.library import query as track_query
 from soniquebay_core.library import writer
 from soniquebay_core.library.rows import track_row
-from soniquebay_core.models import Album, Artist, Genre, PluginError, Root, SkippedFile, Track, TrackStage
+from soniquebay_core.models import (Album, Artist, FolderState, Genre, PluginError, Root, SkippedFile, Track,
+                                    TrackStage)
 from soniquebay_core.plugins import load_plugins
 from soniquebay_core.scanner.reading import AUDIO_EXTENSIONS, extension, worth_reading
 from soniquebay_core.scanner.scan import ScanError, Scanner
@@ -220,6 +221,64 @@ async def test_unchanged_rescan_reads_no_tags(db, settings, library, fake_plugin
     assert sb_recorder.read == [] and sb_recorder.discovered == []
     full = await scan(db, settings, root, host=host, full=True)
     assert full.counts.changed == first.counts.new and len(sb_recorder.read) > first.counts.new
+
+
+async def test_rescan_compares_only_folders_whose_listing_changed(db, settings, library, monkeypatch):
+    root, manifest = library
+    first = await scan(db, settings, root)
+    assert await count(db, FolderState) > 0
+    compared: list[str] = []
+    known_in = writer.known_in
+
+    async def spy(conn, folders):
+        compared.extend(folders)
+        return await known_in(conn, folders)
+
+    monkeypatch.setattr(writer, "known_in", spy)
+    again = await scan(db, settings, root)
+    assert compared == [] and again.counts.unchanged == first.counts.new and again.counts.files_seen > 0
+
+    new_file = root / manifest["tracks"][0]["path"]
+    added = new_file.with_name("99 - Added Later" + new_file.suffix)
+    shutil.copy2(new_file, added)
+    result = await scan(db, settings, root)
+    assert compared == [str(added.parent)] and result.counts.new == 1
+
+
+async def test_a_change_made_outside_the_scanner_drops_the_folder_state(db, settings, library):
+    """Whoever deletes a track or skipped file, or changes its path, size, mtime or missing flag, the folder's
+    state goes with it (database triggers), so the next rescan compares that folder's files again."""
+    root, _ = library
+    await scan(db, settings, root)
+    tracks = await all_tracks(db)
+    by_folder: dict[str, list[str]] = {}
+    for path in tracks:
+        by_folder.setdefault(os.path.dirname(path), []).append(path)
+    deleted, resized = (paths[0] for paths in list(by_folder.values())[:2])
+    async with db.engine.begin() as conn:
+        skipped_path, skipped_folder = (await conn.execute(select(SkippedFile.path, SkippedFile.folder))).first()
+        await conn.execute(Track.__table__.delete().where(Track.path == deleted))
+        await conn.execute(Track.__table__.update().where(Track.path == resized).values(size=1))
+        await conn.execute(SkippedFile.__table__.delete().where(SkippedFile.path == skipped_path))
+    for folder in (os.path.dirname(deleted), os.path.dirname(resized), skipped_folder):
+        assert await count(db, FolderState, FolderState.folder == folder) == 0
+    result = await scan(db, settings, root)
+    assert (result.counts.new, result.counts.changed) == (1, 1)
+    assert skipped_path in {e["path"] for e in result.errors}  # the broken file was looked at again
+    assert set(await all_tracks(db)) == set(tracks) and result.counts.errors == 1
+
+
+async def test_a_missing_file_that_comes_back_is_found_again(db, settings, library, tmp_path):
+    root, _ = library
+    keeping = settings.model_copy(update={"scanner": settings.scanner.model_copy(update={"keep_missing": True})})
+    await scan(db, keeping, root)
+    path = next(iter(await all_tracks(db)))
+    shutil.move(path, tmp_path / "away")
+    await scan(db, keeping, root)
+    assert path in await all_tracks(db, "missing:true")
+    shutil.move(tmp_path / "away", path)  # the same size and mtime as before
+    result = await scan(db, keeping, root)
+    assert result.counts.unchanged > 0 and path in await all_tracks(db)
 
 
 def _retitle(path: Path, title: str) -> None:
