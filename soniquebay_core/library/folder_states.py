@@ -14,7 +14,7 @@ time after the walk (10,000 rows through SQLAlchemy, against ~1,500 states).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -65,16 +65,14 @@ def triggers_drop(dialect: str) -> tuple[str, ...]:
             "DROP FUNCTION IF EXISTS folder_states_forget()")
 
 
-def digest(files: Iterable[FileStat]) -> str | None:
+def digest(files: Sequence[FileStat]) -> str | None:
     """The listing's digest; ``None`` when a name is not valid UTF-8 (such a folder is always compared,
     so that the scan reports those files every time)."""
-    h = hashlib.blake2b(digest_size=16)
     try:
-        for f in files:
-            h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\0".encode())
+        listed = "".join([f"{f.path}\0{f.size}\0{f.mtime_ns}\0" for f in files]).encode()
     except UnicodeEncodeError:
         return None
-    return h.hexdigest()
+    return hashlib.blake2b(listed, digest_size=16).hexdigest()
 
 
 _STATES_OF = select(STATES.c.folder, STATES.c.digest, STATES.c.tracks) \
