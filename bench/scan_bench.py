@@ -16,6 +16,11 @@ timed from outside (wall clock, so interpreter start-up counts for everyone):
 * rescan of the unchanged library (same data dir as the full scan just before
   it, --rescans per full scan); median. Bar: full / rescan >= 25. A bare
   ``os.walk`` + ``os.stat`` (bench/baselines.py walkstat) is reported as the floor.
+  The same ratio between the scans' own durations (``rescan_speedup_in_scan``),
+  and between a full scan and rescans started through a running server
+  (bench/served_scan.py: ``POST /api/scans``, as the web interface does; first
+  size only, --no-served to skip): the same bar, without the ~1.3 s every
+  command-line run pays to start Python, import and exit.
 * peak RSS of the scanning process (max over runs; see ``measure``). Bars:
   <= 150 MB, and the last (largest) size's peak within +25% of the first size's.
 * ``beet import -A -W -C -q LIB`` (beets from PyPI, pinned in
@@ -50,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from baselines import AUDIO_EXTENSIONS  # bench/ is on sys.path when this file is run
+from served_scan import served_scans
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -66,7 +72,9 @@ SAMPLE_INTERVAL_S = 0.02  # memory polling period
 BARS = {  # name: (description, comparison, target)
     "throughput_vs_bare": ("our full-scan throughput / bare mutagen loop's", ">=", 0.70),
     "speedup_vs_beets": ("beets import time / our full-scan time", ">=", 10.0),
-    "rescan_speedup": ("full-scan time / unchanged-rescan time", ">=", 25.0),
+    "rescan_speedup": ("full-scan time / unchanged-rescan time, command line (soniquebay scan)", ">=", 25.0),
+    "rescan_speedup_served": ("full-scan time / unchanged-rescan time, through a running server "
+                              "(POST /api/scans)", ">=", 25.0),
     "peak_rss_mb": ("peak RSS of the scanning process (full scan or rescan), MB", "<=", 150.0),
     "rss_flatness": ("peak RSS at the last (largest) size / at the first size", "<=", 1.25),
 }
@@ -412,7 +420,7 @@ def median(values: list[float]) -> float:
     return round(statistics.median(values), 4)
 
 
-def bench_size(lib: Library, args, ours: Ours, beets: Beets | None) -> dict:
+def bench_size(lib: Library, args, ours: Ours, beets: Beets | None, served: bool) -> dict:
     tree = warm_tree(lib.path)
     log(f"{lib.tracks} tracks: {tree['files']} files, {tree['bytes'] / MB:.0f} MB, "
         f"warm read {tree['warm_read_s']} s")
@@ -485,6 +493,10 @@ def bench_size(lib: Library, args, ours: Ours, beets: Beets | None) -> dict:
         "rescan_summary": compact(rescan_summary),
         "warnings": sanity_warnings(bare_counts, full_summary, rescan_summary),
     }
+    if served:
+        result["served"] = served_scans(ours.soniquebay, lib.path, ours.work, args.rescans, args.timeout)
+        log(f"  through a running server: full {result['served']['full_s']:.2f} s, "
+            f"rescan {result['served']['rescan_s']:.3f} s ({result['served']['rescan_speedup']}x)")
     if beets is not None:
         log(f"  beet import -A -W -C -q on {lib.tracks} tracks (slow) ...")
         run, items = beets.import_library(lib.path)
@@ -552,6 +564,7 @@ def evaluate_bars(sizes: list[dict]) -> dict:
         "throughput_vs_bare": judge("throughput_vs_bare", first["ratio"], at),
         "speedup_vs_beets": judge("speedup_vs_beets", first.get("speedup_vs_beets"), at),
         "rescan_speedup": judge("rescan_speedup", first["rescan_speedup"], at),
+        "rescan_speedup_served": judge("rescan_speedup_served", first.get("served", {}).get("rescan_speedup"), at),
         "peak_rss_mb": judge("peak_rss_mb", rss_first, at),
     }
     if len(sizes) > 1:
@@ -638,7 +651,7 @@ def print_table(sizes: list[dict], bars: dict) -> None:
     for name, bar in bars.items():
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[bar["pass"]]
         measured = "-" if bar["measured"] is None else f"{bar['measured']:g}"
-        print(f"  {verdict}  {name:<20} {measured:>9}  (target {bar['target']}; {bar['size']})",
+        print(f"  {verdict}  {name:<22} {measured:>9}  (target {bar['target']}; {bar['size']})",
               file=sys.stderr)
     for s in sizes:
         for w in s.get("warnings", []):
@@ -667,6 +680,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="bare/ours rounds per size (default 2: bare, ours, bare, ours); medians reported")
     ap.add_argument("--rescans", type=int, default=3, help="rescans after each full scan (default 3)")
     ap.add_argument("--no-beets", action="store_true", help="skip the beets comparison")
+    ap.add_argument("--no-served", action="store_true", help="skip the scans through a running server")
     ap.add_argument("--beets-all-sizes", action="store_true", help="run beets on every size, not only the first")
     ap.add_argument("--work", type=Path, default=DEFAULT_WORK,
                     help=f"cache of generated libraries and scratch space (default {DEFAULT_WORK})")
@@ -720,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
             if i == 0:
                 log(f"warm-up: untimed {args.soniquebay} scan of a few files")
                 ours.warm_up(lib.path)
-            results["sizes"].append(bench_size(lib, args, ours, with_beets))
+            results["sizes"].append(bench_size(lib, args, ours, with_beets, served=i == 0 and not args.no_served))
         except (BenchError, OSError, subprocess.CalledProcessError) as exc:
             log(f"error at {tracks} tracks: {exc}")
             results["sizes"].append({"tracks": tracks, "error": str(exc)})
