@@ -1,9 +1,16 @@
 """Track pages: however the database is told to read them, a page is the same slice of the sorted list."""
 from __future__ import annotations
 
+import random
 from collections import Counter
 
+from sqlalchemy import select, update
+
 from soniquebay_core.api import library
+from soniquebay_core.library import columns as columns_module
+from soniquebay_core.library import query as track_query
+from soniquebay_core.library.columns import TrackColumns
+from soniquebay_core.models import Genre, Track
 
 SORTS = ("added", "title", "artist", "year", "-year", "bpm", "-bpm")
 
@@ -30,3 +37,65 @@ async def test_a_page_is_the_same_slice_of_the_list_however_it_is_read(app_and_t
             assert {page["total"] for page in pages} == {whole["total"]}
     # broad filters, small pages: SQLite reads in the sort's order; PostgreSQL's planner chooses alone
     assert any(walked) == (app.state.runtime.db.dialect == "sqlite")
+
+
+async def _varied(app) -> list[str]:
+    """BPM and key on most tracks (NULL on the rest), a few tracks missing; the library's genre names."""
+    rng = random.Random(3)
+    async with app.state.runtime.db.engine.begin() as conn:
+        ids = (await conn.execute(select(Track.id))).scalars().all()
+        for track_id in ids:
+            await conn.execute(update(Track).where(Track.id == track_id).values(
+                bpm=rng.choice((None, round(rng.uniform(60, 180), 2), 120.0)),
+                key=rng.choice((None, "A minor", "C major", "F# minor")), missing=rng.random() < 0.05))
+        return list((await conn.execute(select(Genre.name))).scalars())
+
+
+async def test_pages_read_from_the_columns_are_the_pages_sql_reads(app_and_tokens):
+    app, _, _, _ = app_and_tokens
+    genres = await _varied(app)
+    rng = random.Random(5)
+    sorts = [direction + name for name in track_query.SORTS for direction in ("", "-")]
+    async with app.state.runtime.db.engine.connect() as conn:
+        columns = await TrackColumns.read(conn)
+        for sort in sorts:
+            assert await columns.read_order(conn, sort)
+        for _ in range(300):
+            filters = rng.sample([
+                {"genre": rng.choice(genres + ["o", "nothing-like-it"])[:rng.randint(1, 6)]},
+                {"year_min": rng.choice((None, rng.randint(1960, 2025))), "year_max": rng.randint(1970, 2030)},
+                {"bpm_min": rng.choice((None, rng.uniform(60, 150))), "bpm_max": rng.choice((None, 120.0, 200.0))},
+                {"key": rng.choice(("A minor", "C major", "B major"))},
+                {"format": rng.choice(("mp3", "FLAC", "ogg", "wav"))}], rng.randint(0, 3))
+            query = library.track_filters(**{name: value for part in filters for name, value in part.items()})
+            sort, limit, offset = rng.choice(sorts), rng.choice((1, 7, 50)), rng.choice((0, 0, 5, 40))
+            assert TrackColumns.answers(query, sort)
+            assert await columns.page(conn, query, sort, limit, offset) == \
+                tuple(await library._page_ids(conn, query, sort, limit, offset, None, None)), (query, sort)
+
+
+async def test_track_lists_are_answered_from_columns_of_the_current_library_only(app_and_tokens, api, monkeypatch):
+    app, _, _, _ = app_and_tokens
+    client, _, _ = api
+    monkeypatch.setattr(columns_module, "SETTLE_S", 0.0)
+    kept = app.state.track_columns
+    params = {"sort": "-year", "year_min": 1, "limit": 5}  # NULL years: first on PostgreSQL, last on SQLite
+
+    async def listed() -> list[dict]:
+        items = (await client.get("/api/tracks", params=params)).json()["items"]
+        if kept._reading is not None:
+            await kept._reading
+        return items
+
+    first = await listed()  # asked: the columns are read (SETTLE_S is 0 here)
+    assert kept._columns is not None and kept._columns.ordered_by("-year")
+    assert await listed() == first
+    async with app.state.runtime.db.engine.begin() as conn:  # a write: the next page is SQL's, then new columns'
+        await conn.execute(update(Track).where(Track.id == first[-1]["id"]).values(year=3000))
+    moved = await listed()
+    assert moved[0]["id"] == first[-1]["id"] and moved[0]["year"] == 3000
+    assert kept._columns is not None and kept._columns.ordered_by("-year")  # read after the write
+    params["offset"] = 1  # another page (not a kept answer): from those columns
+    async with app.state.runtime.db.engine.connect() as conn:
+        by_sql, _ = await library._page_ids(conn, library.track_filters(year_min=1), "-year", 5, 1, None, None)
+    assert [t["id"] for t in await listed()] == by_sql and by_sql[:4] == [t["id"] for t in moved[1:]]

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from .. import auth
 from ..config import Settings
 from ..errors import DatabaseUnavailable, SoniqueBayError
+from ..library.columns import KeptColumns
 from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
 from ..vectors import api as vectors
@@ -68,6 +69,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
         await _first_admin(runtime)
         app.state.runtime = runtime
         app.state.answers = Answers(runtime.db.engine)
+        app.state.track_columns = KeptColumns(app.state.answers.connect)
         mount_plugin_routes(app)  # with the settings stored in the database
         if periodic_sweeps and runtime.embedded:
             runtime.start_periodic_sweeps()
@@ -81,6 +83,7 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
             await app.state.events.stop()
             for task in app.state.scans.values():
                 task.cancel()
+            await app.state.track_columns.close()
             await app.state.answers.close()
             await runtime.close()
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
 from ..library import query as track_query
+from ..library.columns import TrackColumns
 from ..library.query import SORTS, order_by
 from ..models import Album, AlbumArtist, Artist, Genre, Tag, Track, TrackArtist, TrackEmbedding, TrackGenre, TrackTag
 from ..text import fold
@@ -89,17 +90,28 @@ async def counted(conn, query: track_query.Query) -> tuple[int, int]:
         select(func.max(Track.id)).correlate(None).scalar_subquery()))).one())
 
 
-async def track_page(conn, query: track_query.Query, sort: str = "added", limit: int = 50, offset: int = 0,
-                     total: int | None = None, library: int | None = None) -> Page:
-    """A page of matching tracks; ``total`` (and ``library``: ``counted``) when already known. The total is
-    counted first: how many tracks match decides how SQLite reads the page (``_walks_sort``)."""
+async def _page_ids(conn, query: track_query.Query, sort: str, limit: int, offset: int, total: int | None,
+                    library: int | None) -> tuple[list[int], int]:
+    """The page's ids by SQL, and the total (counted first: how many tracks match decides how SQLite reads the
+    page, ``_walks_sort``)."""
     if total is None:
         total, library = await counted(conn, query)
     ids = track_query.statement(query).with_only_columns(Track.id)\
         .order_by(order_by(sort, SORTS), Track.id).limit(limit).offset(offset)
     if total and await _walks_sort(conn, query, sort, offset + limit, total, library):
         ids = ids.with_hint(Track, SORT_ORDERED[sort.lstrip("-")], "sqlite")
-    ids = (await conn.execute(ids)).scalars().all()
+    return (await conn.execute(ids)).scalars().all(), total
+
+
+async def track_page(conn, query: track_query.Query, sort: str = "added", limit: int = 50, offset: int = 0,
+                     total: int | None = None, library: int | None = None,
+                     columns: TrackColumns | None = None) -> Page:
+    """A page of matching tracks; ``total`` (and ``library``: ``counted``) when already known. Read from
+    ``columns`` when given (``TrackColumns.answers`` this query and they hold the sort's order), else by SQL."""
+    if columns is not None:
+        ids, total = await columns.page(conn, query, sort, limit, offset)
+    else:
+        ids, total = await _page_ids(conn, query, sort, limit, offset, total, library)
     by_id = {track["id"]: track for track in await track_query.tracks_by_id(conn, ids)}
     return Page.model_construct(items=[by_id[i] for i in ids], total=total, limit=limit, offset=offset)
 
@@ -123,10 +135,15 @@ async def list_tracks(request: Request, runtime: RuntimeDep, generation: Generat
 
     async def compute() -> tuple[bytes, int]:
         async with answers.connect() as conn:
-            known = answers.get(generation, ("count", matching))
-            if known is None:
-                known = answers.put(generation, ("count", matching), await counted(conn, query))
-            page = await track_page(conn, query, sort, limit, offset, *known)
+            columns = request.app.state.track_columns.get(generation, sort) if TrackColumns.answers(query, sort) \
+                else None
+            if columns is not None:
+                page = await track_page(conn, query, sort, limit, offset, columns=columns)
+            else:
+                known = answers.get(generation, ("count", matching))
+                if known is None:
+                    known = answers.put(generation, ("count", matching), await counted(conn, query))
+                page = await track_page(conn, query, sort, limit, offset, *known)
         body = dumps(dict(page))
         return body, len(body)
 

@@ -62,19 +62,27 @@ def _contains(column, value: str):
     return column.contains(fold(value), autoescape=True)
 
 
-def _number_range(column, value: str):
+def number_bounds(value: str) -> tuple[float | None, float | None]:
+    """``1995`` → (1995, 1995); ``1990..`` → (1990, None); ``..`` → (None, None): any number (never NULL)."""
     try:
         if ".." in value:
             low, high = value.split("..", 1)
-            parts = []
-            if low:
-                parts.append(column >= float(low))
-            if high:
-                parts.append(column <= float(high))
-            return and_(*parts) if parts else column.is_not(None)
-        return column == float(value)
+            return (float(low) if low else None), (float(high) if high else None)
+        return float(value), float(value)
     except ValueError:
         raise QueryError(f"not a number or range: {value!r} (use e.g. 1990..1999)") from None
+
+
+def _number_range(column, value: str):
+    low, high = number_bounds(value)
+    if ".." not in value:
+        return column == low
+    parts = []
+    if low is not None:
+        parts.append(column >= low)
+    if high is not None:
+        parts.append(column <= high)
+    return and_(*parts) if parts else column.is_not(None)
 
 
 def _date(value: str) -> datetime:
@@ -83,6 +91,11 @@ def _date(value: str) -> datetime:
     except ValueError:
         raise QueryError(f"not a date: {value!r} (use e.g. 2026-11-01)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def genre_matches(value: str):
+    """What ``genre:value`` asks of a genre: a name containing the value (folded)."""
+    return _contains(Genre.name_key, value)
 
 
 def _term(name: str, value: str, few: bool = False):
@@ -101,9 +114,9 @@ def _term(name: str, value: str, few: bool = False):
     if name == "genre":
         if few:  # among a few given tracks: each one's genres looked up, not every track of the genre listed
             return exists().where(TrackGenre.track_id == Track.id, Genre.id == TrackGenre.genre_id,
-                                  _contains(Genre.name_key, value))
+                                  genre_matches(value))
         return Track.id.in_(select(TrackGenre.track_id).join(Genre, Genre.id == TrackGenre.genre_id)
-                            .where(_contains(Genre.name_key, value)))
+                            .where(genre_matches(value)))
     if name == "missing":
         return Track.missing.is_(value.lower() in ("1", "true", "yes"))
     if name == "added":
