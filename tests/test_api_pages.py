@@ -58,8 +58,10 @@ async def test_pages_read_from_the_columns_are_the_pages_sql_reads(app_and_token
     sorts = [direction + name for name in track_query.SORTS for direction in ("", "-")]
     async with app.state.runtime.db.engine.connect() as conn:
         columns = await TrackColumns.read(conn)
-        for sort in sorts:
-            assert await columns.read_order(conn, sort)
+        for sort in sorts:  # numbers' and ids' orders sorted in memory, the others read
+            held = columns.ordered_by(sort)
+            assert held == (sort.lstrip("-") in ("added", "year", "bpm"))
+            assert held or await columns.read_order(conn, sort)
         for _ in range(300):
             filters = rng.sample([
                 {"genre": rng.choice(genres + ["o", "nothing-like-it"])[:rng.randint(1, 6)]},

@@ -80,8 +80,9 @@ class TrackColumns:
     """The tracks that are not missing, by position (ids ascending): year, BPM, key, format, genres."""
 
     def __init__(self, ids: np.ndarray, year: np.ndarray, bpm: np.ndarray, keys: tuple[np.ndarray, dict],
-                 formats: tuple[np.ndarray, dict], genres: dict[int, np.ndarray]):
+                 formats: tuple[np.ndarray, dict], genres: dict[int, np.ndarray], nulls_smallest: bool):
         self.ids = ids
+        self._nulls_smallest = nulls_smallest  # SQLite's ORDER BY: NULL first ascending; PostgreSQL's: last
         self._numbers = {"year": year, "bpm": bpm}
         self._exact = {"key": keys, "format": formats}
         self._genres = genres  # genre id -> positions of its tracks
@@ -101,7 +102,8 @@ class TrackColumns:
         by_genre = np.argsort(genre_ids, kind="stable")
         named, starts = np.unique(genre_ids[by_genre], return_index=True)
         genres = dict(zip(named.tolist(), np.split(positions[by_genre], starts[1:])))
-        return cls(ids, years, bpms, (key_codes, keys.vocabulary), (format_codes, formats.vocabulary), genres)
+        return cls(ids, years, bpms, (key_codes, keys.vocabulary), (format_codes, formats.vocabulary), genres,
+                   conn.dialect.name == "sqlite")
 
     @staticmethod
     def answers(query: Query, sort: str) -> bool:
@@ -109,6 +111,20 @@ class TrackColumns:
         return not query.words and sort.lstrip("-") in SORTS and all(name in ANSWERED for name, _ in query.terms)
 
     def ordered_by(self, sort: str) -> bool:
+        """Whether the sort's order is held; the order of a number held here (and of ``added``, the ids') is
+        sorted here at once, as the database would: NULLs where it puts them, ties by id."""
+        name = sort.lstrip("-")
+        if sort not in self._orders and (name == "added" or name in self._numbers):
+            descending = sort.startswith("-")
+            if name == "added":
+                order = np.arange(len(self.ids), dtype=np.int32)
+                self._orders[sort] = order[::-1].copy() if descending else order
+            else:
+                values = self._numbers[name]
+                known = ~np.isnan(values)
+                nulls_first = self._nulls_smallest != descending
+                self._orders[sort] = np.lexsort((self.ids, np.where(known, -values if descending else values, 0),
+                                                 known if nulls_first else ~known)).astype(np.int32)
         return sort in self._orders
 
     async def page(self, conn: AsyncConnection, query: Query, sort: str, limit: int,
@@ -190,15 +206,15 @@ class KeptColumns:
         try:
             async with self._connect() as conn:
                 columns = self._columns or await TrackColumns.read(conn)
+                if generation == self._generation:
+                    self._columns = columns  # answering the sorts whose order it holds
                 while generation == self._generation and self._wanted:
                     sort = self._wanted.pop()
-                    if columns.ordered_by(sort):  # asked again while it was being read
+                    if columns.ordered_by(sort):  # sorted in memory, or asked again while it was being read
                         continue
                     if not await columns.read_order(conn, sort):
                         self._since = time.monotonic()  # the tracks changed since: a new generation is coming
                         return
-                    if generation == self._generation:
-                        self._columns = columns
         except Exception:  # the database is busy or gone: SQL answers meanwhile, tried again later
             log.warning("could not read the track columns", exc_info=True)
             self._since = time.monotonic()
