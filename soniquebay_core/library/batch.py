@@ -40,7 +40,7 @@ from ..errors import SoniqueBayError
 from ..models import AlbumArtist, Artist, Genre, Root, TrackArtist, TrackGenre
 from ..plugins import PluginHost
 from ..scanner import reading
-from ..scanner.walk import FileStat, ignored_by_plugins
+from ..scanner.walk import FileStat, entries_of, ignored_by_plugins
 from ..schemas import TagInfo
 from ..search import refresh_search_text
 from ..text import fold
@@ -276,15 +276,11 @@ def _ignored(host: PluginHost, root: str, path: str) -> bool:
 
 def _listing(folder: str) -> tuple[list[str], list[str]]:
     """The names of a folder's files and subfolders, as a walk gives them to the ignore rules."""
-    files, folders = [], []
     try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if not entry.is_symlink():
-                    (folders if entry.is_dir(follow_symlinks=False) else files).append(entry.name)
+        files, folders = entries_of(folder, follow_symlinks=False)
     except OSError:
-        pass
-    return files, folders
+        return [], []
+    return [e.name for e in files], [e.name for e in folders]
 
 
 def _library_file(host: PluginHost, roots: list[tuple[int, str]], path: str) -> tuple[FileStat, int]:

@@ -54,6 +54,21 @@ def ignored_by_plugins(dispatch: Dispatcher, folder: str, files: list[str], fold
     return {name for name, skip in decided.items() if skip}
 
 
+def entries_of(folder: str, follow_symlinks: bool) -> tuple[list[os.DirEntry], list[os.DirEntry]]:
+    """A folder's file entries and subfolder entries, as a walk sees them (symlinks left out unless followed)."""
+    files: list[os.DirEntry] = []
+    folders: list[os.DirEntry] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if not follow_symlinks and entry.is_symlink():
+                    continue
+                (folders if entry.is_dir(follow_symlinks=follow_symlinks) else files).append(entry)
+            except OSError:  # vanished while listing
+                continue
+    return files, folders
+
+
 class Walker:
     """Yields a ``Listing`` for every folder that could be read.
 
@@ -89,16 +104,7 @@ class Walker:
 
     def _list(self, folder: str) -> tuple[Listing, list[str]]:
         follow = self.follow_symlinks
-        files: list[os.DirEntry] = []
-        folders: list[os.DirEntry] = []
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                try:
-                    if not follow and entry.is_symlink():
-                        continue
-                    (folders if entry.is_dir(follow_symlinks=follow) else files).append(entry)
-                except OSError:  # vanished while listing
-                    continue
+        files, folders = entries_of(folder, follow)
         skip = self.ignored(folder, [e.name for e in files], [e.name for e in folders])
         listing = Listing(folder)
         for entry in files:
