@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -118,8 +119,14 @@ async def principal_for(conn: AsyncConnection, token: str, touch: bool = True) -
     if principal.expired(now):
         return None
     if touch:
-        await conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        await conn.execute(use_recorded(token, now))
     return principal
+
+
+def use_recorded(token: str, now: datetime | None = None) -> Update:
+    """The statement recording that ``token`` was used (``last_used_at``)."""
+    return update(ApiToken).where(ApiToken.token_hash == _digest(token))\
+        .values(last_used_at=now or datetime.now(timezone.utc))
 
 
 async def list_tokens(conn: AsyncConnection, user_id: int | None = None) -> list[dict]:

@@ -2,6 +2,8 @@
 another connection (a scan, a worker, the command line), is seen by the very next request."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import delete, select, update
 
 from soniquebay_core import auth
@@ -66,6 +68,45 @@ async def test_a_token_revoked_elsewhere_is_refused_at_once(app_and_tokens, api)
         await other.close()
     assert (await client.get("/api/tracks", params={"limit": 1}, headers=headers)).status_code == 401
     assert (await client.get("/api/tracks", params={"limit": 1})).status_code == 200  # the others still work
+
+
+async def _last_used(app, name: str):
+    async with app.state.runtime.db.engine.connect() as conn:
+        return (await conn.execute(select(ApiToken.last_used_at).where(ApiToken.name == name))).scalar_one()
+
+
+async def test_a_tokens_use_is_recorded_without_dropping_what_is_kept(app_and_tokens, api):
+    """``last_used_at`` is written on a token's first use; on SQLite without moving the marker (kept answers and
+    track columns stay). While another connection holds the write lock it is not waited for: a later use
+    records it."""
+    app, _, _, _ = app_and_tokens
+    client, _, _ = api
+    sqlite = app.state.runtime.db.dialect == "sqlite"
+    async with app.state.runtime.db.engine.begin() as conn:
+        user = (await conn.execute(select(ApiToken.user_id).limit(1))).scalar_one()
+        busy_token = await auth.issue_token(conn, user, "busy")
+        token = await auth.issue_token(conn, user, "quiet")
+    marker = await app.state.answers.generation()
+    assert (await client.get("/api/tracks", params={"limit": 1},
+                             headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    assert await _last_used(app, "quiet") is not None
+    assert (await app.state.answers.generation() == marker) == sqlite
+
+    other = await other_process(app)
+    try:
+        async with other.engine.connect() as conn:
+            await conn.execute(update(Track).values(title=Track.title))  # holds the write lock until rolled back
+            started = time.monotonic()
+            assert (await client.get("/api/tracks", params={"limit": 1},
+                                     headers={"Authorization": f"Bearer {busy_token}"})).status_code == 200
+            assert time.monotonic() - started < 5  # not the busy timeout's wait
+            await conn.rollback()
+    finally:
+        await other.close()
+    assert (await _last_used(app, "busy") is None) == sqlite
+    assert (await client.get("/api/tracks", params={"limit": 1},
+                             headers={"Authorization": f"Bearer {busy_token}"})).status_code == 200
+    assert await _last_used(app, "busy") is not None
 
 
 async def test_a_kept_request_still_needs_a_known_caller(app_and_tokens, api):

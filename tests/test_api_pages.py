@@ -7,6 +7,7 @@ from collections import Counter
 from sqlalchemy import select, update
 
 from soniquebay_core.api import library
+from soniquebay_core.api.answers import dumps
 from soniquebay_core.library import columns as columns_module
 from soniquebay_core.library import query as track_query
 from soniquebay_core.library.columns import TrackColumns
@@ -74,6 +75,27 @@ async def test_pages_read_from_the_columns_are_the_pages_sql_reads(app_and_token
             assert TrackColumns.answers(query, sort)
             assert await columns.page(conn, query, sort, limit, offset) == \
                 tuple(await library._page_ids(conn, query, sort, limit, offset, None, None)), (query, sort)
+
+
+async def test_the_tracks_json_held_in_memory_is_what_sql_gives(app_and_tokens):
+    """Pages send the tracks' JSON the columns hold: byte for byte what the tracks read by SQL are sent as."""
+    app, _, _, _ = app_and_tokens
+    await _varied(app)
+    async with app.state.runtime.db.engine.connect() as conn:
+        columns = await TrackColumns.read(conn)
+        assert not columns.described and columns.documents([int(columns.ids[0])]) is None
+        assert await columns.read_documents(conn, dumps)
+        ids = columns.ids.tolist()
+        rng = random.Random(2)
+        by_sql = {t["id"]: dumps(t) for t in await track_query.tracks_by_id(conn, ids)}
+        for chosen in ([ids[0]], ids, rng.sample(ids, min(len(ids), 9)), ids[::-1]):
+            assert columns.documents(chosen) == [by_sql[i] for i in chosen]
+        missing = (await conn.execute(select(Track.id).where(Track.missing.is_(True)))).scalars().first()
+        assert missing is not None and columns.documents([ids[0], missing]) is None  # not held: asked of SQL
+        async with app.state.runtime.db.engine.begin() as writer:  # tracks changed since: not read
+            await writer.execute(update(Track).where(Track.id == ids[0]).values(missing=True))
+        assert not await columns.read_documents(conn, dumps)
+        assert not await columns.read_documents(conn, dumps, wanted=lambda: False)
 
 
 async def test_track_lists_are_answered_from_columns_of_the_current_library_only(app_and_tokens, api, monkeypatch):

@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import sqlean
 from pydantic_core import to_json
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
@@ -47,6 +48,13 @@ COMPUTING_AT_ONCE = max(2, os.cpu_count() or 2)  # answers computed at once on S
 def dumps(value: Any) -> bytes:
     """The JSON an answer is sent as, and kept as: what FastAPI would send (NaN and infinities as null)."""
     return to_json(value, inf_nan_mode="null")
+
+
+def dumps_with_items(items: list[bytes], rest: dict[str, Any]) -> bytes:
+    """``{"items": [...], **rest}`` as ``dumps`` sends it, the items already serialized (tracks' JSON held in
+    memory, ``library/columns.py``)."""
+    tail = dumps(rest)
+    return b"".join((b'{"items":[', b",".join(items), b"]", b"," + tail[1:] if rest else b"}"))
 
 
 class Answers:
@@ -99,12 +107,42 @@ class Answers:
         if self.dialect == "postgresql":
             async with self.engine.connect() as conn:
                 return await conn.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
+        cursor = await (await self._watching()).cursor().execute("PRAGMA data_version")
+        return (await cursor.fetchall())[0][0]
+
+    async def _watching(self):
         if self._watcher is None:
             async with self._opening:
                 if self._watcher is None:
-                    self._watcher = await sqlite_driver.connect(self._watched)
-        cursor = await self._watcher.cursor().execute("PRAGMA data_version")
-        return (await cursor.fetchall())[0][0]
+                    watcher = await sqlite_driver.connect(self._watched)
+                    await (await watcher.cursor().execute("PRAGMA busy_timeout=0")).close()
+                    self._watcher = watcher
+        return self._watcher
+
+    async def write_unseen(self, statement) -> bool | None:
+        """Commit a small write no kept answer depends on (a token's ``last_used_at``) without changing the
+        marker: on SQLite, on the marker's own connection, whose commits its ``data_version`` does not count.
+        It never waits for the write lock (every request's marker read would wait behind it): False when
+        another connection holds it. None where it cannot be done (PostgreSQL's marker counts every write):
+        write it as any other."""
+        if self._watched is None:
+            return None
+        compiled = statement.compile(dialect=self.engine.dialect)
+        values = compiled.construct_params()
+        parameters = []
+        for name in compiled.positiontup:
+            process = compiled.binds[name].type.dialect_impl(self.engine.dialect).bind_processor(self.engine.dialect)
+            parameters.append(process(values[name]) if process else values[name])
+        watcher = await self._watching()
+        try:
+            await (await watcher.cursor().execute(compiled.string, parameters)).close()
+            await watcher.commit()
+        except sqlean.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            await watcher.rollback()
+            return False
+        return True
 
     def get(self, generation: Any, key: Hashable) -> Any:
         if generation is None or generation != self._generation or key not in self._kept:

@@ -22,7 +22,7 @@ from ..plugins import PluginHost, load_plugins
 from ..runtime import Runtime
 from ..vectors import api as vectors
 from . import accounts, admin, batch, covers, events, graphql, health, library, playlists, scans, search, stream
-from .answers import Answers, KeptResponses
+from .answers import Answers, KeptResponses, dumps
 from .request_limits import RequestLimits
 from .observability import HttpMetrics, RequestObserver
 from .plugin_routes import mount_plugin_routes
@@ -69,7 +69,8 @@ def create_app(settings: Settings, host: PluginHost | None = None, periodic_swee
         await _first_admin(runtime)
         app.state.runtime = runtime
         app.state.answers = Answers(runtime.db.engine)
-        app.state.track_columns = KeptColumns(app.state.answers.connect)
+        app.state.track_columns = KeptColumns(app.state.answers.connect, dumps)
+        app.state.track_columns.start(await app.state.answers.generation())
         mount_plugin_routes(app)  # with the settings stored in the database
         if periodic_sweeps and runtime.embedded:
             runtime.start_periodic_sweeps()

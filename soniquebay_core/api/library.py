@@ -19,7 +19,7 @@ from ..library.columns import TrackColumns
 from ..library.query import SORTS, order_by
 from ..models import Album, AlbumArtist, Artist, Genre, Tag, Track, TrackArtist, TrackEmbedding, TrackGenre, TrackTag
 from ..text import fold
-from .answers import dumps
+from .answers import dumps, dumps_with_items
 from .deps import ConnDep, DbId, GenerationDep, RuntimeDep
 from .security import AdminDep
 
@@ -103,17 +103,21 @@ async def _page_ids(conn, query: track_query.Query, sort: str, limit: int, offse
     return (await conn.execute(ids)).scalars().all(), total
 
 
-async def track_page(conn, query: track_query.Query, sort: str = "added", limit: int = 50, offset: int = 0,
-                     total: int | None = None, library: int | None = None,
-                     columns: TrackColumns | None = None) -> Page:
-    """A page of matching tracks; ``total`` (and ``library``: ``counted``) when already known. Read from
-    ``columns`` when given (``TrackColumns.answers`` this query and they hold the sort's order), else by SQL."""
-    if columns is not None:
-        ids, total = await columns.page(conn, query, sort, limit, offset)
-    else:
-        ids, total = await _page_ids(conn, query, sort, limit, offset, total, library)
+async def track_page(conn, query: track_query.Query, sort: str = "added", limit: int = 50,
+                     offset: int = 0) -> Page:
+    """A page of matching tracks, by SQL."""
+    ids, total = await _page_ids(conn, query, sort, limit, offset, None, None)
     by_id = {track["id"]: track for track in await track_query.tracks_by_id(conn, ids)}
     return Page.model_construct(items=[by_id[i] for i in ids], total=total, limit=limit, offset=offset)
+
+
+async def described(conn, ids: list[int], columns: TrackColumns | None) -> list[bytes]:
+    """These tracks' JSON, in their order: held by ``columns`` (when given and they hold it), else read."""
+    held = columns.documents(ids) if columns is not None else None
+    if held is not None:
+        return held
+    by_id = {track["id"]: track for track in await track_query.tracks_by_id(conn, ids)}
+    return [dumps(by_id[i]) for i in ids if i in by_id]
 
 
 @router.get("/tracks", response_model=Page)
@@ -130,21 +134,21 @@ async def list_tracks(request: Request, runtime: RuntimeDep, generation: Generat
     ``missing_stage=plugin.stage`` keeps tracks that stage has not done yet."""
     query = track_filters(q, artist, album, albumartist, genre, key, format, year_min, year_max, bpm_min, bpm_max,
                           feature, added_since, missing_stage)
-    answers = request.app.state.answers
+    answers, kept = request.app.state.answers, request.app.state.track_columns
     matching = (tuple(query.words), tuple(query.terms))
 
     async def compute() -> tuple[bytes, int]:
         async with answers.connect() as conn:
-            columns = request.app.state.track_columns.get(generation, sort) if TrackColumns.answers(query, sort) \
-                else None
+            columns = kept.get(generation, sort) if TrackColumns.answers(query, sort) else None
             if columns is not None:
-                page = await track_page(conn, query, sort, limit, offset, columns=columns)
+                ids, total = await columns.page(conn, query, sort, limit, offset)
             else:
                 known = answers.get(generation, ("count", matching))
                 if known is None:
                     known = answers.put(generation, ("count", matching), await counted(conn, query))
-                page = await track_page(conn, query, sort, limit, offset, *known)
-        body = dumps(dict(page))
+                ids, total = await _page_ids(conn, query, sort, limit, offset, *known)
+            items = await described(conn, ids, kept.current(generation))
+        body = dumps_with_items(items, {"total": total, "limit": limit, "offset": offset})
         return body, len(body)
 
     key = ("tracks", matching, sort, limit, offset)

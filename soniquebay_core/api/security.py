@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from ..auth import Principal, count_users, principal_for
+from ..auth import Principal, count_users, principal_for, use_recorded
 from .deps import GenerationDep
 
 SESSION_COOKIE = "sb_session"
@@ -43,6 +43,17 @@ def principal_kept(answers, generation, token: str) -> Principal | None:
     return principal if principal is not None and not principal.expired() else None
 
 
+async def _record_use(answers, conn, token: str) -> None:
+    """``last_used_at``, written without dropping the answers kept (the track columns take seconds to read
+    again); when the database is busy, the next request records it."""
+    recorded = await answers.write_unseen(use_recorded(token))
+    if recorded is None:
+        await conn.execute(use_recorded(token))
+        await conn.commit()
+    elif not recorded:
+        _touched.pop(token, None)
+
+
 async def current_user(request: Request, generation: GenerationDep) -> Principal:
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
@@ -53,10 +64,10 @@ async def current_user(request: Request, generation: GenerationDep) -> Principal
         principal = None if touch else answers.get(generation, ("principal", token))
         if principal is None:
             async with answers.engine.connect() as conn:
-                principal = await principal_for(conn, token, touch=touch)
-                if touch:
-                    await conn.commit()  # last_used_at
-            if principal is not None and not touch:
+                principal = await principal_for(conn, token, touch=False)
+                if principal is not None and touch:
+                    await _record_use(answers, conn, token)
+            if principal is not None:
                 answers.put(generation, ("principal", token), principal)
         if principal is not None and not principal.expired():
             return principal
