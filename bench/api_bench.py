@@ -18,6 +18,10 @@ server's RSS is sampled every 50 ms throughout; bar < 250 MB. A last scenario, `
 typeahead again and again: an answer kept after its first computation, so its latency is what the HTTP
 stack, the token check and the load generator cost on this machine, the floor under every other scenario.
 
+The scenarios start once the server holds its track columns and the tracks' JSON in memory (read at
+start-up in the background; ``/metrics``' ``soniquebay_track_columns_ready``): a library standing still, as
+a served library mostly is. The seconds that took are ``server_warm_s``.
+
 The generated library was never processed (no stage records, no files): a served library would have been
 long ago. The server's periodic sweeps are therefore pushed past the run; left on, the first (after 2 min)
 makes the server try, and fail, to process every track during the measurements, its writes dropping every
