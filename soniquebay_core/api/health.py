@@ -47,6 +47,7 @@ async def metrics(request: Request, runtime: RuntimeDep) -> str:
     lines += [f'soniquebay_queue_depth{{queue="{name}"}} {depth}' for name, depth in runtime.queue.depths().items()]
     lines += ["# HELP soniquebay_track_columns_ready Whether the track lists' columns and JSON are held in memory "
               "as the library was when last asked (else the database answers).",
-              "# TYPE soniquebay_track_columns_ready gauge", f"soniquebay_track_columns_ready {int(request.app.state.track_columns.ready)}"]
+              "# TYPE soniquebay_track_columns_ready gauge",
+              f"soniquebay_track_columns_ready {int(request.app.state.track_columns.ready)}"]
     lines += request.app.state.http_metrics.prometheus()
     return "\n".join(lines) + "\n"

@@ -250,9 +250,13 @@ class KeptColumns:
         the orders of ``WARM_SORTS`` and the tracks' JSON."""
         if generation is None:
             return
-        self._previous, self._generation = self._generation, generation
-        self._since, self._columns, self._wanted = -SETTLE_S, None, set(WARM_SORTS)
+        self._follow(generation, WARM_SORTS)
         self._reading = asyncio.create_task(self._read(generation))
+
+    def _follow(self, generation: Any, sorts=()) -> None:
+        """A new generation: nothing read for it yet, ``sorts`` wanted; its clock starts now."""
+        self._previous, self._generation = self._generation, generation
+        self._since, self._columns, self._wanted = time.monotonic(), None, set(sorts)
 
     @property
     def ready(self) -> bool:
@@ -269,8 +273,7 @@ class KeptColumns:
         if generation is None or generation == self._previous:  # read before the last change, answered late
             return None
         if generation != self._generation:
-            self._previous, self._generation = self._generation, generation
-            self._since, self._columns, self._wanted = time.monotonic(), None, set()
+            self._follow(generation)
         if self._columns is not None and self._columns.ordered_by(sort):
             return self._columns
         self._wanted.add(sort)
