@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import select, update
 
-from soniquebay_core.api import library
+from soniquebay_core.api import library, search
 from soniquebay_core.api.answers import dumps
 from soniquebay_core.library import columns as columns_module
 from soniquebay_core.library import query as track_query
@@ -73,8 +73,33 @@ async def test_pages_read_from_the_columns_are_the_pages_sql_reads(app_and_token
             query = library.track_filters(**{name: value for part in filters for name, value in part.items()})
             sort, limit, offset = rng.choice(sorts), rng.choice((1, 7, 50)), rng.choice((0, 0, 5, 40))
             assert TrackColumns.answers(query, sort)
-            assert await columns.page(conn, query, sort, limit, offset) == \
+            assert await columns.page(app.state.runtime.db.engine.connect, query, sort, limit, offset) == \
                 tuple(await library._page_ids(conn, query, sort, limit, offset, None, None)), (query, sort)
+
+
+async def test_a_search_filtered_by_the_columns_is_the_search_sql_filters(app_and_tokens):
+    """A search's ranked tracks kept to the filters by the columns, and sent from their JSON: byte for byte the
+    answer SQL gives, missing tracks among the ranked ones included."""
+    app, _, _, _ = app_and_tokens
+    genres = await _varied(app)
+    rng = random.Random(7)
+    engine = app.state.runtime.db.engine
+    async with engine.connect() as conn:
+        columns = await TrackColumns.read(conn)
+        assert await columns.read_documents(conn, dumps)
+        every = (await conn.execute(select(Track.id))).scalars().all()
+    assert len(every) > len(columns.ids)  # some are missing
+    for _ in range(100):
+        ranked = {t: (rng.choice((None, 1990)), "a", "mp3", None, ()) for t in rng.sample(every, len(every))}
+        filters = rng.sample([{"genre": rng.choice(genres + ["nothing-like-it"])[:rng.randint(1, 6)]},
+                              {"year_min": rng.randint(1960, 2025)}, {"bpm_max": rng.choice((100.0, 150.0))},
+                              {"key": rng.choice(("A minor", "B major"))}, {"format": rng.choice(("mp3", "FLAC"))}],
+                             rng.randint(1, 2))
+        terms = library.track_filters(**{name: value for part in filters for name, value in part.items()}).terms
+        limit, offset = rng.choice((1, 7, 50)), rng.choice((0, 3))
+        assert TrackColumns.filters(terms)
+        assert await search._search(engine.connect, columns, "q", ranked, terms, limit, offset) == \
+            await search._search(engine.connect, None, "q", ranked, terms, limit, offset), terms
 
 
 async def test_the_tracks_json_held_in_memory_is_what_sql_gives(app_and_tokens):

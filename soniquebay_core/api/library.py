@@ -111,12 +111,14 @@ async def track_page(conn, query: track_query.Query, sort: str = "added", limit:
     return Page.model_construct(items=[by_id[i] for i in ids], total=total, limit=limit, offset=offset)
 
 
-async def described(conn, ids: list[int], columns: TrackColumns | None) -> list[bytes]:
-    """These tracks' JSON, in their order: held by ``columns`` (when given and they hold it), else read."""
+async def described(connect, ids: list[int], columns: TrackColumns | None) -> list[bytes]:
+    """These tracks' JSON, in their order: held by ``columns`` (when given and they hold it), else read on a
+    connection from ``connect`` (an async context manager: ``Answers.connect``)."""
     held = columns.documents(ids) if columns is not None else None
     if held is not None:
         return held
-    by_id = {track["id"]: track for track in await track_query.tracks_by_id(conn, ids)}
+    async with connect() as conn:
+        by_id = {track["id"]: track for track in await track_query.tracks_by_id(conn, ids)}
     return [dumps(by_id[i]) for i in ids if i in by_id]
 
 
@@ -138,16 +140,17 @@ async def list_tracks(request: Request, runtime: RuntimeDep, generation: Generat
     matching = (tuple(query.words), tuple(query.terms))
 
     async def compute() -> tuple[bytes, int]:
-        async with answers.connect() as conn:
-            columns = kept.get(generation, sort) if TrackColumns.answers(query, sort) else None
-            if columns is not None:
-                ids, total = await columns.page(conn, query, sort, limit, offset)
-            else:
+        # held columns answer without a connection: none is taken (nor waited for behind slower answers)
+        columns = kept.get(generation, sort) if TrackColumns.answers(query, sort) else None
+        if columns is not None:
+            ids, total = await columns.page(answers.connect, query, sort, limit, offset)
+        else:
+            async with answers.connect() as conn:
                 known = answers.get(generation, ("count", matching))
                 if known is None:
                     known = answers.put(generation, ("count", matching), await counted(conn, query))
                 ids, total = await _page_ids(conn, query, sort, limit, offset, *known)
-            items = await described(conn, ids, kept.current(generation))
+        items = await described(answers.connect, ids, kept.current(generation))
         body = dumps_with_items(items, {"total": total, "limit": limit, "offset": offset})
         return body, len(body)
 

@@ -18,12 +18,13 @@ from sqlalchemy import ARRAY, Integer, bindparam, case, func, literal_column, se
 
 from .. import search
 from ..library import query as track_query
+from ..library.columns import TrackColumns
 from ..models import Album, Artist, Genre, Track, TrackEmbedding, TrackGenre
 from ..text import fold
 from ..vectors.api import semantic_ranking, vector_service
-from .answers import dumps
+from .answers import dumps, dumps_with_items
 from .deps import GenerationDep, RuntimeDep
-from .library import track_filters
+from .library import described, track_filters
 
 router = APIRouter(prefix="/api/search", tags=["search"])
 
@@ -100,8 +101,8 @@ async def search_library(request: Request, runtime: RuntimeDep, generation: Gene
 
     async def compute() -> tuple[bytes, int]:
         ranked = await answers.once(generation, ("ranked", q), rank)
-        async with answers.connect() as conn:
-            body = dumps(await _search(conn, q, ranked, terms, limit, offset))
+        body = await _search(answers.connect, request.app.state.track_columns.current(generation), q, ranked,
+                             terms, limit, offset)
         return body, len(body)
 
     key = ("search", q, tuple(terms), limit, offset)
@@ -110,18 +111,23 @@ async def search_library(request: Request, runtime: RuntimeDep, generation: Gene
     return Response(body, media_type="application/json")
 
 
-async def _search(conn, q: str, ranked: dict[int, tuple], terms: list[tuple[str, str]], limit: int,
-                  offset: int) -> dict:
+async def _search(connect, columns: TrackColumns | None, q: str, ranked: dict[int, tuple],
+                  terms: list[tuple[str, str]], limit: int, offset: int) -> bytes:
+    """The page of ranked tracks matching the terms, with the facets of all that match; held ``columns`` (read
+    under the ranking's generation) filter and describe them without a statement, when they can."""
     ordered = list(ranked)
-    if terms:
-        matched = set((await conn.execute(track_query.matching(track_query.Query(terms=terms), "added", Track.id,
-                                                               few=True).where(_among(conn, Track.id, ordered))))
-                      .scalars())
+    if terms and columns is not None and TrackColumns.filters(terms):
+        ordered = await columns.among(connect, terms, ordered)
+    elif terms:
+        async with connect() as conn:
+            matched = set((await conn.execute(track_query.matching(track_query.Query(terms=terms), "added",
+                                                                   Track.id, few=True)
+                                              .where(_among(conn, Track.id, ordered)))).scalars())
         ordered = [t for t in ordered if t in matched]
     page = ordered[offset:offset + limit]
-    by_id = {t["id"]: t for t in await track_query.tracks_by_id(conn, page)}
-    return {"query": q, "total": len(ordered), "limit": limit, "offset": offset,
-            "items": [by_id[t] for t in page if t in by_id], "facets": _facets([ranked[t] for t in ordered])}
+    items = await described(connect, page, columns)
+    return dumps_with_items(items, {"query": q, "total": len(ordered), "limit": limit, "offset": offset,
+                                    "facets": _facets([ranked[t] for t in ordered])})
 
 
 def _facets(tracks: list[tuple]) -> dict[str, list[dict]]:

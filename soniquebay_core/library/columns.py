@@ -117,9 +117,14 @@ class TrackColumns:
                    conn.dialect.name == "sqlite")
 
     @staticmethod
-    def answers(query: Query, sort: str) -> bool:
+    def filters(terms: list[tuple[str, str]]) -> bool:
+        """Whether columns can tell which tracks match these terms."""
+        return all(name in ANSWERED for name, _ in terms)
+
+    @classmethod
+    def answers(cls, query: Query, sort: str) -> bool:
         """Whether columns can answer this query and sort (once they hold the sort's order)."""
-        return not query.words and sort.lstrip("-") in SORTS and all(name in ANSWERED for name, _ in query.terms)
+        return not query.words and sort.lstrip("-") in SORTS and cls.filters(query.terms)
 
     def ordered_by(self, sort: str) -> bool:
         """Whether the sort's order is held; the order of a number held here (and of ``added``, the ids') is
@@ -138,19 +143,34 @@ class TrackColumns:
                                                  known if nulls_first else ~known)).astype(np.int32)
         return sort in self._orders
 
-    async def page(self, conn: AsyncConnection, query: Query, sort: str, limit: int,
-                   offset: int) -> tuple[list[int], int]:
-        """The page's track ids and how many tracks match in all (``answers`` and ``ordered_by`` hold)."""
-        mask = None
-        for name, value in query.terms:
-            matched = await self._matching(conn, name, value)
-            mask = matched if mask is None else mask & matched
+    async def page(self, connect, query: Query, sort: str, limit: int, offset: int) -> tuple[list[int], int]:
+        """The page's track ids and how many tracks match in all (``answers`` and ``ordered_by`` hold).
+        ``connect``: an async context manager giving a connection, opened only to name a genre the first time."""
+        mask = await self._mask(connect, query.terms)
         order = self._orders[sort]
         if mask is not None:
             order = order[mask[order]]
         return self.ids[order[offset:offset + limit]].tolist(), len(order)
 
-    async def _matching(self, conn: AsyncConnection, name: str, value: str) -> np.ndarray:
+    async def among(self, connect, terms: list[tuple[str, str]], ids: list[int]) -> list[int]:
+        """Those of ``ids`` that are held here and match every term (``filters`` holds), in their order."""
+        wanted = np.array(ids, dtype=np.int64)
+        positions = _positions(self.ids, wanted)
+        kept = positions >= 0
+        mask = await self._mask(connect, terms)
+        if mask is not None:
+            kept &= mask[positions]  # a -1 reads the last track's, dropped by ``kept`` already
+        return wanted[kept].tolist()
+
+    async def _mask(self, connect, terms: list[tuple[str, str]]) -> np.ndarray | None:
+        """Which positions match every term; None without terms."""
+        mask = None
+        for name, value in terms:
+            matched = await self._matching(connect, name, value)
+            mask = matched if mask is None else mask & matched
+        return mask
+
+    async def _matching(self, connect, name: str, value: str) -> np.ndarray:
         if name in self._numbers:
             low, high = number_bounds(value)
             column = self._numbers[name]
@@ -166,8 +186,9 @@ class TrackColumns:
             return codes == code if code is not None else np.zeros(len(self.ids), dtype=bool)
         named = self._named.get(value)
         if named is None:
-            named = self._named[value] = list((await conn.execute(select(Genre.id).where(genre_matches(value))))
-                                              .scalars())
+            async with connect() as conn:
+                named = list((await conn.execute(select(Genre.id).where(genre_matches(value)))).scalars())
+            self._named[value] = named
         matched = np.zeros(len(self.ids), dtype=bool)
         for genre_id in named:
             if genre_id in self._genres:
