@@ -109,6 +109,34 @@ async def test_a_tokens_use_is_recorded_without_dropping_what_is_kept(app_and_to
     assert await _last_used(app, "busy") is not None
 
 
+async def test_a_callers_parallel_requests_look_it_up_once(app_and_tokens, api, monkeypatch):
+    """Under a new marker, a client's parallel requests ask the database who the token is once (each lookup
+    took a pooled connection, and each connection a thread and a page cache, kept)."""
+    import asyncio
+
+    from soniquebay_core.api import security
+
+    app, tokens, _, _ = app_and_tokens
+    client, _, _ = api
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    assert (await client.get("/api/tracks", params={"limit": 1}, headers=headers)).status_code == 200  # recorded
+    looked_up = []
+    principal_for = security.principal_for
+
+    async def counted(conn, token, touch):
+        looked_up.append(token)
+        await asyncio.sleep(0.05)  # the others arrive meanwhile
+        return await principal_for(conn, token, touch=touch)
+
+    monkeypatch.setattr(security, "principal_for", counted)
+    async with app.state.runtime.db.engine.begin() as conn:  # a new marker: nothing kept
+        await conn.execute(update(Track).where(Track.id == 1).values(title=Track.title))
+    answers = await asyncio.gather(*(client.get("/api/tracks", params={"limit": 1, "offset": i}, headers=headers)
+                                     for i in range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert looked_up == [tokens["admin"]]
+
+
 async def test_a_kept_request_still_needs_a_known_caller(app_and_tokens, api):
     """A request answered before is answered again before routing (``KeptResponses``) only for a caller the
     route would accept: without a token, with an unknown one, or with a token gone, it is refused as before."""
