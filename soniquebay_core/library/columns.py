@@ -14,7 +14,9 @@ The answers are SQL's, on both backends, by construction:
 
 They also hold each of those tracks as the JSON the API sends (``tracks_by_id``'s dict, serialized), read
 last: a page's 50 tracks then cost no statement at all (~5 ms of SQL and Python at 100,000 tracks, against
-microseconds), for ~0.7 KB a track (one buffer, not an object per track).
+microseconds). Each is held packed with a dictionary learnt from the library's own JSON (``_Packer``): ~0.7 KB a
+track becomes ~0.14 KB (100,000 tracks: 69 -> ~15 MB, one buffer per thousand, not an object per track), for
+~1.5 µs a track to unpack.
 
 ``KeptColumns`` keeps them under the generation they were read at (``api/answers.py``) and never uses them
 under another. They are read in the background once a generation has lasted ``SETTLE_S`` (at once when the
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import zstandard
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -85,6 +88,55 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.where(ids[positions] == wanted, positions, np.int32(-1))
 
 
+def _first_matches(order: np.ndarray, mask: np.ndarray, wanted: int, total: int) -> np.ndarray:
+    """The first ``wanted`` positions of ``order`` that ``mask`` keeps (``total`` of them in all), reading
+    only as much of the order as they are likely spread over, doubled until enough are found: a page of 50
+    of 2,500 matches reads ~4,000 positions, not 100,000
+    (0.3 -> 0.1 ms a page)."""
+    wanted = min(wanted, total)
+    found: list[np.ndarray] = []
+    count = start = 0
+    step = max(1024, 2 * wanted * len(order) // max(total, 1))
+    while count < wanted:
+        part = order[start:start + step]
+        kept = part[mask[part]]
+        found.append(kept)
+        count += len(kept)
+        start += step
+        step *= 2
+    return np.concatenate(found)[:wanted] if found else order[:0]
+
+
+class _Packer:
+    """Packs and unpacks small JSON documents with a zstd dictionary learnt from documents like them: alone,
+    each is too short to compress; with the dictionary, its field names and common values are references
+    (~0.7 KB -> ~0.14 KB a track; ~4 µs to pack, ~1.5 µs to unpack; deflate with a preset dictionary packed
+    ~25% larger and unpacked half as fast)."""
+
+    DICTIONARY_BYTES = 16384
+
+    def __init__(self, samples: list[bytes]):
+        try:
+            dictionary = zstandard.train_dictionary(self.DICTIONARY_BYTES, samples)
+        except zstandard.ZstdError:  # too few samples to learn from (a small library): their bytes as they are
+            dictionary = zstandard.ZstdCompressionDict(b"".join(samples)[-self.DICTIONARY_BYTES:],
+                                                       dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+        self._compressor = zstandard.ZstdCompressor(level=3, dict_data=dictionary, write_checksum=False,
+                                                    write_dict_id=False)
+        self._decompressor = zstandard.ZstdDecompressor(dict_data=dictionary)
+        self.pack = self._compressor.compress
+        self.unpack = self._decompressor.decompress
+
+    def chunk(self, documents: list[bytes], first: int, starts: np.ndarray, ends: np.ndarray) -> bytes:
+        """``documents`` (positions ``first``…) packed into one buffer; where each is in it, into ``starts`` and
+        ``ends``."""
+        packed = [self.pack(document) for document in documents]
+        offsets = np.cumsum([len(p) for p in packed], dtype=np.int32)
+        ends[first:first + len(packed)] = offsets
+        starts[first:first + len(packed)] = offsets - [len(p) for p in packed]
+        return b"".join(packed)
+
+
 class TrackColumns:
     """The tracks that are not missing, by position (ids ascending): year, BPM, key, format, genres."""
 
@@ -97,7 +149,8 @@ class TrackColumns:
         self._genres = genres  # genre id -> positions of its tracks
         self._orders: dict[str, np.ndarray] = {}  # sort -> positions in that order
         self._named: dict[str, list[int]] = {}  # genre term value -> the genre ids it names
-        self._documents: list[bytes] | None = None  # every track's JSON, by position, in chunks
+        self._documents: list[bytes] | None = None  # every track's JSON, packed, by position, in chunks
+        self._packer: _Packer | None = None
         self._starts = self._ends = np.empty(0, dtype=np.int32)  # where each position's JSON is in its chunk
 
     @classmethod
@@ -148,9 +201,10 @@ class TrackColumns:
         ``connect``: an async context manager giving a connection, opened only to name a genre the first time."""
         mask = await self._mask(connect, query.terms)
         order = self._orders[sort]
-        if mask is not None:
-            order = order[mask[order]]
-        return self.ids[order[offset:offset + limit]].tolist(), len(order)
+        if mask is None:
+            return self.ids[order[offset:offset + limit]].tolist(), len(order)
+        total = int(np.count_nonzero(mask))
+        return self.ids[_first_matches(order, mask, offset + limit, total)[offset:]].tolist(), total
 
     async def among(self, connect, terms: list[tuple[str, str]], ids: list[int]) -> list[int]:
         """Those of ``ids`` that are held here and match every term (``filters`` holds), in their order."""
@@ -206,38 +260,41 @@ class TrackColumns:
         positions = _positions(self.ids, np.array(ids, dtype=np.int64))
         if (positions < 0).any():
             return None
-        chunks = self._documents
-        return [chunks[position // DOCUMENTS_SLICE][start:end] for position, start, end in
+        if not len(positions):
+            return []  # an empty library has no packer
+        chunks, unpack = self._documents, self._packer.unpack
+        return [unpack(chunks[position // DOCUMENTS_SLICE][start:end]) for position, start, end in
                 zip(positions.tolist(), self._starts[positions].tolist(), self._ends[positions].tolist())]
 
     async def read_documents(self, conn: AsyncConnection, serialize: Callable[[dict], bytes],
                              wanted: Callable[[], bool] = lambda: True) -> bool:
-        """Read every track's JSON (``serialize``: what the API sends a dict as), joined ``DOCUMENTS_SLICE``
-        tracks to a chunk (the whole joined at once would briefly be held twice); False if the database no
-        longer holds the tracks these columns were read from, or once ``wanted()`` says they are not wanted."""
+        """Read every track's JSON (``serialize``: what the API sends a dict as), packed ``DOCUMENTS_SLICE``
+        tracks to a chunk against a dictionary learnt from the first chunk's; False if the database no longer
+        holds the tracks these columns were read from, or once ``wanted()`` says they are not wanted."""
         chunks: list[bytes] = []
         starts = np.empty(len(self.ids), dtype=np.int32)  # where in its chunk each position's JSON starts
         ends = np.empty(len(self.ids), dtype=np.int32)
-        parts: list[bytes] = []
+        read: list[bytes] = []  # not packed yet
+        packer = None
         ids = self.ids.tolist()
-        position = end = 0
+        position = 0
         async for track in described_tracks(conn, Query(), page=DOCUMENTS_SLICE):
             if position == len(ids) or track["id"] != ids[position]:
                 return False
-            part = serialize(track)
-            parts.append(part)
-            starts[position], end = end, end + len(part)
-            ends[position] = end
+            read.append(serialize(track))
             position += 1
-            if position % DOCUMENTS_SLICE == 0:
-                chunks.append(b"".join(parts))
-                parts, end = [], 0
+            if len(read) == DOCUMENTS_SLICE:
+                packer = packer or _Packer(read)
+                chunks.append(packer.chunk(read, position - len(read), starts, ends))
+                read = []
                 if not wanted():
                     return False
         if position != len(ids):
             return False
-        chunks.append(b"".join(parts))
-        self._documents, self._starts, self._ends = chunks, starts, ends
+        if read:
+            packer = packer or _Packer(read)
+            chunks.append(packer.chunk(read, position - len(read), starts, ends))
+        self._documents, self._packer, self._starts, self._ends = chunks, packer, starts, ends
         return True
 
     async def read_order(self, conn: AsyncConnection, sort: str) -> bool:
