@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from soniquebay_core import auth
 from soniquebay_core.db import Database
-from soniquebay_core.models import ApiToken, Track
+from soniquebay_core.models import ApiToken, Genre, Track
 
 
 async def other_process(app):
@@ -129,8 +129,10 @@ async def test_a_callers_parallel_requests_look_it_up_once(app_and_tokens, api, 
         return await principal_for(conn, token, touch=touch)
 
     monkeypatch.setattr(security, "principal_for", counted)
+    marker = await app.state.answers.generation()
     async with app.state.runtime.db.engine.begin() as conn:  # a new marker: nothing kept
-        await conn.execute(update(Track).where(Track.id == 1).values(title=Track.title))
+        await conn.execute(insert(Genre).values(name="Marker", name_key="marker"))
+    assert await app.state.answers.generation() != marker
     answers = await asyncio.gather(*(client.get("/api/tracks", params={"limit": 1, "offset": i}, headers=headers)
                                      for i in range(8)))
     assert [a.status_code for a in answers] == [200] * 8
