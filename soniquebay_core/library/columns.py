@@ -91,8 +91,7 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 def _first_matches(order: np.ndarray, mask: np.ndarray, wanted: int, total: int) -> np.ndarray:
     """The first ``wanted`` positions of ``order`` that ``mask`` keeps (``total`` of them in all), reading
     only as much of the order as they are likely spread over, doubled until enough are found: a page of 50
-    of 2,500 matches reads ~4,000 positions, not 100,000
-    (0.3 -> 0.1 ms a page)."""
+    of 2,500 matches reads ~4,000 positions, not 100,000 (0.3 -> 0.1 ms a page)."""
     wanted = min(wanted, total)
     found: list[np.ndarray] = []
     count = start = 0
