@@ -337,8 +337,10 @@ class KeptColumns:
 
     @property
     def ready(self) -> bool:
-        """Whether everything is read: columns, the orders asked for and the tracks' JSON."""
-        return self._columns is not None and self._columns.described and not self._wanted
+        """Whether everything is read: columns, the orders asked for and the tracks' JSON (an order being read
+        is no longer among those wanted: nothing is ready while a read goes on)."""
+        return (self._reading is None and self._columns is not None and self._columns.described
+                and not self._wanted)
 
     def current(self, generation: Any) -> TrackColumns | None:
         """The columns, when read under ``generation`` (whatever sort orders they hold)."""
