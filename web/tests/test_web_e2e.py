@@ -99,6 +99,19 @@ def go(page, url: str, ready: str) -> None:
     page.wait_for_selector(ready)
 
 
+def settled(locator) -> None:
+    """Wait until the element has stopped moving for 100 ms: an expansion sliding open on a loaded machine
+    outlasted Playwright's own check (two animation frames), and a click meant for Save landed elsewhere."""
+    locator.evaluate("""element => new Promise(done => {
+        let last = "";
+        const check = () => {
+            const now = JSON.stringify(element.getBoundingClientRect());
+            if (now === last) done(); else { last = now; setTimeout(check, 100); }
+        };
+        check();
+    })""")
+
+
 def api(page, path: str, method: str = "GET", body: dict | None = None):
     """The API as the page's user (the context's session cookie)."""
     answer = page.request.fetch(page.url.split("/", 3)[0] + "//" + page.url.split("/", 3)[2] + path,
@@ -353,7 +366,13 @@ def test_unknown_api_paths_answer_json_and_plugin_routes_are_reachable(server, a
 
 
 def toast(page, text: str) -> None:
-    page.wait_for_selector(f".q-notification:has-text({json.dumps(text)})")
+    from playwright.sync_api import TimeoutError as Timeout
+
+    try:
+        page.wait_for_selector(f".q-notification:has-text({json.dumps(text)})")
+    except Timeout:  # say what the page showed instead
+        shown = page.locator(".q-notification, .sb-refused").all_inner_texts()
+        raise AssertionError(f"no notification {text!r}; the page shows {shown}") from None
 
 
 def test_settings_profile_folders_and_refusals(server, admin):
@@ -420,6 +439,7 @@ def test_plugin_settings_edit_persist_and_keep_the_secret(server, admin):
     go(page, f"{served.url}/plugins", "[data-plugin=webdemo]")
     card = page.locator("[data-plugin=webdemo]")
     card.locator(".sb-plugin-settings").click()
+    settled(card.locator(".sb-save"))
     secret = card.locator("[data-setting=api_token] input")
     assert secret.get_attribute("type") == "password" and secret.input_value() == ""
     card.locator("[data-setting=region] input").fill("us")
@@ -427,6 +447,7 @@ def test_plugin_settings_edit_persist_and_keep_the_secret(server, admin):
     toast(page, "webdemo: saved region")
     page.reload()
     card.locator(".sb-plugin-settings").click()
+    settled(card.locator(".sb-save"))
     assert card.locator("[data-setting=region] input").input_value() == "us"
     shown = api(page, "/api/settings")["plugins"]["webdemo"]
     assert shown["region"] == "us" and shown["api_token"] == "***"
