@@ -455,17 +455,20 @@ def test_plugin_settings_edit_persist_and_keep_the_secret(server, admin):
 
     card.locator(".sb-add-setting input").first.fill("max_results")
     card.locator(".sb-add-setting input").nth(1).fill("5")
+    settled(card.locator(".sb-add-setting-button"))
     card.locator(".sb-add-setting-button").click()
     toast(page, "webdemo.max_results added")
     card.locator("[data-setting=max_results] input").wait_for()
     assert api(page, "/api/settings")["plugins"]["webdemo"]["max_results"] == 5
 
     secret.fill("n3w-secret")
+    settled(card.locator(".sb-save"))  # the form was rebuilt with the new setting
     card.locator(".sb-save").click()
     toast(page, "webdemo: saved api_token")
     assert stored_overrides(served)["plugins"]["webdemo"]["api_token"] == "n3w-secret"
     assert card.locator("[data-setting=api_token] input").input_value() == ""  # masked again
     for name in ("api_token", "max_results", "region"):  # the config file's values are back
+        settled(card.locator(f"[data-setting={name}] .sb-reset"))
         card.locator(f"[data-setting={name}] .sb-reset").click()
         toast(page, f"webdemo.{name} reset")
     shown = api(page, "/api/settings")["plugins"]["webdemo"]
