@@ -39,8 +39,11 @@ async def scalar(runtime: Runtime, query):
 
 
 async def test_every_stage_runs_once_per_track(settings, library, fake_plugins, call_log):
+    """One job at a time: with two, a bucket's vectors could be computed while the same bucket's enrichment
+    was still running, and were then due again by design (the track changed after its vector): the second
+    sweep below found that vector (1 run in ~30)."""
     root, _ = library
-    runtime = await open_runtime(settings, fake_plugins, "stages")
+    runtime = await open_runtime(settings, fake_plugins, "stages", jobs=JobsSettings(embedded_workers=1))
     try:
         result = await runtime.scan([root])
         await runtime.wait_idle()
