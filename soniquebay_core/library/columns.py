@@ -130,9 +130,9 @@ class _Packer:
         """``documents`` (positions ``first``…) packed into one buffer; where each is in it, into ``starts`` and
         ``ends``."""
         packed = [self.pack(document) for document in documents]
-        offsets = np.cumsum([len(p) for p in packed], dtype=np.int32)
-        ends[first:first + len(packed)] = offsets
-        starts[first:first + len(packed)] = offsets - [len(p) for p in packed]
+        sizes = np.fromiter(map(len, packed), dtype=np.int32, count=len(packed))
+        ends[first:first + len(packed)] = np.cumsum(sizes, dtype=np.int32)
+        starts[first:first + len(packed)] = ends[first:first + len(packed)] - sizes
         return b"".join(packed)
 
 
