@@ -66,7 +66,7 @@ def create_engine(raw_url: str) -> AsyncEngine:
 
 # The newest migration in migrations/versions (a test keeps them equal). Knowing it here
 # lets an up-to-date database open without importing Alembic, which every CLI call would pay.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 
 def _current_revision(connection: Connection) -> str | None:

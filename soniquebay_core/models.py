@@ -173,6 +173,8 @@ class Track(Base):
     added_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
+    revision: Mapped[int] = mapped_column(Integer, server_default="0",
+                                          doc="raised by a trigger on every change of the row (library/revisions.py)")
     # the track list's sorts and filters (lists keep missing = false rows; see migration 0003)
     __table_args__ = tuple(Index(f"ix_tracks_missing_{column}", "missing", column)
                            for column in ("title_key", "artist_key", "year", "bpm", "key", "format"))
@@ -236,6 +238,8 @@ class TrackStage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    track_revision: Mapped[int | None] = mapped_column(
+        Integer, doc="the track's revision the job's snapshot was read at (track stages); see stages.py")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
 

@@ -8,6 +8,11 @@ never a list kept elsewhere: a crash, a restart or a lost queue loses nothing.
 
 ``fetch_cover`` works on albums: an album is pending when one of its tracks is,
 and the result is recorded on every track of the album.
+
+Some stages wait for others (``WAITS_FOR``): in background work ``vectorize``
+is pending for a track only once every enabled enrichment has run on it, and a
+job of the stage waited for is followed by the waiting stages' jobs for the
+same ids. A user's request for given tracks does not wait.
 """
 from __future__ import annotations
 
@@ -22,6 +27,9 @@ from .plugins import PluginHost
 STAGE_HOOKS = ("enrich_track", "fetch_cover", "vectorize")
 ALBUM_STAGES = frozenset({"fetch_cover"})
 RECOMPUTED_STAGES = frozenset({"vectorize"})  # due again when the track changes after they ran
+# A stage waits until these stages' enabled plugins have each had a first go at the track (any outcome):
+# a vector computed before the track's enrichment would only be computed again.
+WAITS_FOR = {"vectorize": ("enrich_track",)}
 BUCKET = 64  # tracks (or albums) per background job: ids id // BUCKET share a job
 
 
@@ -33,41 +41,58 @@ def _settled(plugin: str, stage: str, version: str, at: datetime):
     """A stage row that means "nothing to do now" for the track.
 
     A vector sums up the whole track, so ``vectorize`` is due again when the
-    track changed after it ran (another stage patched its features, genres or
-    tags); the plugin's input hash makes that re-run cheap when nothing it
-    embeds changed.
+    track changed since the snapshot it was computed from (another stage
+    patched its features, genres or tags; see library/revisions.py); the
+    plugin's input hash makes that re-run cheap when nothing it embeds changed.
     """
     done = TrackStage.status.in_(("done", "failed"))
     if stage in RECOMPUTED_STAGES:
-        done = and_(done, TrackStage.updated_at >= Track.updated_at)
+        done = and_(done, TrackStage.track_revision == Track.revision)
     return exists().where(
         TrackStage.track_id == Track.id, TrackStage.plugin == plugin, TrackStage.stage == stage,
         TrackStage.plugin_version == version,
         or_(done, and_(TrackStage.status == "retry", TrackStage.next_attempt_at > at)))
 
 
-def pending_tracks_query(plugin: str, stage: str, version: str, at: datetime | None = None):
-    return select(Track.id).where(Track.missing.is_(False), ~_settled(plugin, stage, version, at or now()))
+def _attempted(plugin: str, stage: str, version: str):
+    """The plugin's stage has run on the track at this version, whatever came of it."""
+    return exists().where(TrackStage.track_id == Track.id, TrackStage.plugin == plugin, TrackStage.stage == stage,
+                          TrackStage.plugin_version == version)
 
 
-async def pending_buckets(conn: AsyncConnection, plugin: str, stage: str, version: str) -> list[int]:
+def pending_tracks_query(host: PluginHost, plugin: str, stage: str, at: datetime | None = None, wait: bool = True):
+    """``wait``: leave out the tracks the stage waits for (``WAITS_FOR``); a user's request does not wait."""
+    query = select(Track.id).where(Track.missing.is_(False),
+                                   ~_settled(plugin, stage, host.version_of(plugin), at or now()))
+    for before in WAITS_FOR.get(stage, ()) if wait else ():
+        for other in host.stage_plugins(before):
+            query = query.where(_attempted(other, before, host.version_of(other)))
+    return query
+
+
+def waiting_stages(host: PluginHost, stage: str) -> list[tuple[str, str]]:
+    """(plugin id, stage hook) of the enabled stages that wait for ``stage``: its jobs' followers."""
+    return [(plugin, hook) for plugin, hook in enabled_stages(host) if stage in WAITS_FOR.get(hook, ())]
+
+
+async def pending_buckets(conn: AsyncConnection, host: PluginHost, plugin: str, stage: str) -> list[int]:
     """Buckets holding pending work: of track ids, or of album ids for album stages."""
     column = Track.album_id if stage in ALBUM_STAGES else Track.id
-    query = pending_tracks_query(plugin, stage, version).with_only_columns((column // BUCKET).label("b"))
+    query = pending_tracks_query(host, plugin, stage).with_only_columns((column // BUCKET).label("b"))
     if stage in ALBUM_STAGES:
         query = query.where(Track.album_id.is_not(None))
     return sorted((await conn.execute(query.distinct())).scalars().all())
 
 
-async def pending_targets(conn: AsyncConnection, plugin: str, stage: str, version: str, *,
+async def pending_targets(conn: AsyncConnection, host: PluginHost, plugin: str, stage: str, *,
                           bucket: int | None = None, ids: list[int] | None = None,
-                          at: datetime | None = None) -> list[int]:
+                          at: datetime | None = None, wait: bool = True) -> list[int]:
     """Pending track ids (album ids for album stages), within a bucket or among given ids.
 
-    ``at``: the moment retries are compared with (now by default).
+    ``at``: the moment retries are compared with (now by default); ``wait``: see pending_tracks_query.
     """
     column = Track.album_id if stage in ALBUM_STAGES else Track.id
-    query = pending_tracks_query(plugin, stage, version, at).with_only_columns(column)
+    query = pending_tracks_query(host, plugin, stage, at, wait).with_only_columns(column)
     if bucket is not None:
         query = query.where(column >= bucket * BUCKET, column < (bucket + 1) * BUCKET)
     if ids is not None:

@@ -27,6 +27,10 @@ def calls(path: Path) -> collections.Counter:
     return collections.Counter(tuple(line.split()[:2]) for line in path.read_text().splitlines())
 
 
+def call_times(path: Path) -> dict[tuple[str, str], float]:
+    return {(stage, target): float(at) for stage, target, _, at in map(str.split, path.read_text().splitlines())}
+
+
 async def open_runtime(settings: Settings, fake_plugins, *names: str, **changes) -> Runtime:
     settings = settings.model_copy(update=changes)
     host = load_plugins(settings, modules={n: fake_plugins[n] for n in names})
@@ -38,12 +42,12 @@ async def scalar(runtime: Runtime, query):
         return (await conn.execute(query)).scalar_one()
 
 
-async def test_every_stage_runs_once_per_track(settings, library, fake_plugins, call_log):
-    """One job at a time: with two, a bucket's vectors could be computed while the same bucket's enrichment
-    was still running, and were then due again by design (the track changed after its vector): the second
-    sweep below found that vector (1 run in ~30)."""
+async def test_every_stage_runs_once_per_track(settings, library, fake_plugins, call_log, monkeypatch):
+    """Four workers and slow calls, so that jobs of every stage run side by side: a track's vector still
+    comes after its enrichment, once."""
     root, _ = library
-    runtime = await open_runtime(settings, fake_plugins, "stages", jobs=JobsSettings(embedded_workers=1))
+    monkeypatch.setenv("SB_STAGE_DELAY", "0.002")
+    runtime = await open_runtime(settings, fake_plugins, "stages", jobs=JobsSettings(embedded_workers=4))
     try:
         result = await runtime.scan([root])
         await runtime.wait_idle()
@@ -54,6 +58,8 @@ async def test_every_stage_runs_once_per_track(settings, library, fake_plugins, 
         assert sum(n for (stage, _), n in logged.items() if stage == "vectorize") == tracks
         assert sum(n for (stage, _), n in logged.items() if stage == "fetch_cover") == albums
         assert set(logged.values()) == {1}, "a stage ran twice for the same target"
+        when = call_times(call_log)
+        assert all(when["vectorize", t] > when["enrich_track", t] for (stage, t) in when if stage == "vectorize")
         async with runtime.db.engine.connect() as conn:
             summary = {s["stage"]: s for s in await stage_summary(conn, runtime.host)}
         assert {s: (v["done"], v["pending"], v["failed"]) for s, v in summary.items()} == {
@@ -92,6 +98,43 @@ async def test_outdated_version_runs_again(settings, library, fake_plugins, call
         await runtime.wait_idle()
         rerun = calls(call_log) - before
         assert rerun == collections.Counter({("vectorize", str(t)): 1 for t in stale})
+    finally:
+        await runtime.close()
+
+
+async def test_a_change_while_a_vector_is_computed_makes_it_due_again(settings, library, fake_plugins, call_log,
+                                                                     monkeypatch):
+    """The vector was computed from the snapshot: a patch written between the snapshot and the vector's
+    write leaves it stale, and the next sweep computes it again (it is written later than the patch)."""
+    from soniquebay_core.pipeline.runner import StageRunner
+
+    root, _ = library
+    runtime = await open_runtime(settings, fake_plugins, "stages")
+    try:
+        await runtime.scan([root])
+        await runtime.wait_idle()
+        target = await scalar(runtime, select(func.min(Track.id)))
+        async with runtime.db.engine.begin() as conn:
+            await conn.execute(update(TrackStage).where(TrackStage.track_id == target,
+                                                        TrackStage.stage == "vectorize").values(plugin_version="0.9"))
+        real = StageRunner._call
+
+        async def meddling(self, job, manifest, target_id, snapshot, attempt):
+            outcome = await real(self, job, manifest, target_id, snapshot, attempt)
+            if job.stage == "vectorize":
+                async with runtime.db.engine.begin() as conn:
+                    await conn.execute(update(Track).where(Track.id == target_id).values(bpm=99.0))
+            return outcome
+
+        monkeypatch.setattr(StageRunner, "_call", meddling)
+        before = calls(call_log)
+        assert (await runtime.sweep("vectors"))["stages.vectorize"] == 1
+        await runtime.wait_idle()
+        monkeypatch.setattr(StageRunner, "_call", real)
+        assert (await runtime.sweep("vectors"))["stages.vectorize"] == 1, "the stale vector was taken as fresh"
+        await runtime.wait_idle()
+        assert calls(call_log) - before == collections.Counter({("vectorize", str(target)): 2})
+        assert sum((await runtime.sweep()).values()) == 0
     finally:
         await runtime.close()
 
@@ -248,3 +291,38 @@ async def test_periodic_sweeps_pick_up_pending_work(settings, tmp_path, fake_plu
         assert len(calls(call_log)) == 23 * 2 + 6  # every track twice (enrich, vectors), every album once
     finally:
         await runtime.close()
+
+
+async def test_a_job_asked_for_while_it_runs_runs_again_after_it():
+    """What it is asked for may have become due after the running job looked; it never runs twice at once."""
+    import asyncio
+
+    from soniquebay_core.pipeline.embedded import EmbeddedQueue
+    from soniquebay_core.pipeline.job import Job
+    from soniquebay_core.pipeline.runner import JobReport
+
+    started, release, runs, running = asyncio.Event(), asyncio.Event(), [], set()
+
+    class Runner:
+        async def run(self, job):
+            assert job.id not in running, "the same job ran twice at once"
+            running.add(job.id)
+            runs.append(job.id)
+            started.set()
+            if len(runs) == 1:
+                await release.wait()
+            running.discard(job.id)
+            return JobReport(job.id)
+
+    queue = EmbeddedQueue(Runner(), workers=2)
+    job = Job("stages", "vectorize", bucket=0)
+    try:
+        assert await queue.enqueue(job)
+        await started.wait()
+        assert await queue.enqueue(job)  # while it runs
+        assert await queue.enqueue(job)  # asked twice: once again is enough
+        release.set()
+        await queue.join()
+        assert runs == [job.id, job.id]
+    finally:
+        await queue.close()

@@ -39,8 +39,8 @@ ARTISTS: Table = Artist.__table__  # type: ignore[assignment]
 GENRES: Table = Genre.__table__  # type: ignore[assignment]
 SKIPPED: Table = SkippedFile.__table__  # type: ignore[assignment]
 
-# Columns a rescan of a changed file may overwrite (identity and history stay).
-_TRACK_REFRESH = [c.name for c in TRACKS.columns if c.name not in ("id", "first_scan_id", "added_at")]
+# Columns a rescan of a changed file may overwrite (identity and history stay; the revision is the trigger's).
+_TRACK_REFRESH = [c.name for c in TRACKS.columns if c.name not in ("id", "first_scan_id", "added_at", "revision")]
 _LINK_COLUMNS = ("album_id", "artist_id", "position")
 
 

@@ -4,7 +4,9 @@ A bounded pool of asyncio tasks takes jobs from one priority queue (urgent
 first); the plugin calls themselves run in threads (see dispatch.call_one) so
 the event loop, and the web server sharing it, stay responsive. Planned
 retries wait on timers; a restart forgets the timers but not the work: the
-stage rows say what is due and the next sweep enqueues it.
+stage rows say what is due and the next sweep enqueues it. A job enqueued while
+the same job runs runs again after it: what it is asked for may have become due
+after the running one looked.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ class EmbeddedQueue:
         self._queue: asyncio.PriorityQueue = asyncio.PriorityQueue()
         self._order = itertools.count()
         self._active: set[str] = set()  # queued or running job ids
+        self._running: dict[str, Job] = {}
+        self._again: set[str] = set()  # running jobs to queue again when they end
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: list[asyncio.Task] = []
         self._idle = asyncio.Event()
@@ -34,6 +38,9 @@ class EmbeddedQueue:
 
     async def enqueue(self, job: Job, at: datetime | None = None) -> bool:
         """Queue a job unless the same one is already queued; ``at`` defers it."""
+        if at is None and job.id in self._running:
+            self._again.add(job.id)
+            return True
         if job.id in self._active or (at is None and job.id in self._timers):
             return False
         delay = (at - now()).total_seconds() if at else 0
@@ -61,15 +68,23 @@ class EmbeddedQueue:
         while True:
             _, _, job = await self._queue.get()
             report = None
+            self._running[job.id] = job
             try:
                 report = await self.runner.run(job)
             except Exception:  # the runner records plugin failures; this is the core failing
                 log.exception("job %s crashed", job.id)
             finally:
+                del self._running[job.id]
                 self._active.discard(job.id)
                 self._queue.task_done()
-            if report is not None and report.next_retry_at is not None:
-                await self.enqueue(job, at=report.next_retry_at)
+            if job.id in self._again:
+                self._again.discard(job.id)
+                await self.enqueue(job)
+            if report is not None:
+                for follower in report.followers:
+                    await self.enqueue(follower)
+                if report.next_retry_at is not None:
+                    await self.enqueue(job, at=report.next_retry_at)
             if not self._active:
                 self._idle.set()
 

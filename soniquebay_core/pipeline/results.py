@@ -51,6 +51,7 @@ class Outcome:
     attempts: int = 1
     next_attempt_at: datetime | None = None
     features: dict | None = None  # the track's features before the patch, to merge into
+    revision: int | None = None  # the track's revision the snapshot was read at (track stages)
 
 
 async def write_outcomes(conn: AsyncConnection, plugin: str, stage: str, version: str, outcomes: list[Outcome],
@@ -174,7 +175,8 @@ async def _record_stages(conn: AsyncConnection, plugin: str, stage: str, version
     tracks_of = await _album_tracks(conn, [o.target for o in outcomes]) if stage in ALBUM_STAGES else None
     for o in outcomes:
         state = {"plugin": plugin, "stage": stage, "status": o.status, "plugin_version": version,
-                 "attempts": o.attempts, "error": o.error, "next_attempt_at": o.next_attempt_at}
+                 "attempts": o.attempts, "error": o.error, "next_attempt_at": o.next_attempt_at,
+                 "track_revision": o.revision}
         for track_id in (tracks_of.get(o.target, []) if tracks_of is not None else [o.target]):
             rows.append({"track_id": track_id, **state})
     if not rows:
@@ -183,7 +185,7 @@ async def _record_stages(conn: AsyncConnection, plugin: str, stage: str, version
     await conn.execute(stmt.on_conflict_do_update(
         index_elements=["track_id", "plugin", "stage"],
         set_={c: stmt.excluded[c] for c in ("status", "plugin_version", "attempts", "error", "next_attempt_at",
-                                             "updated_at")}), rows)
+                                             "track_revision", "updated_at")}), rows)
 
 
 async def _album_tracks(conn: AsyncConnection, album_ids: list[int]) -> dict[int, list[int]]:

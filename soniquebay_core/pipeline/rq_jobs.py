@@ -43,6 +43,8 @@ def run_job(plugin: str, stage: str, bucket: int | None, ids: list[int], urgent:
     rt = runtime()
     job = Job(plugin, stage, bucket, tuple(ids), urgent)
     report = run(rt.runner.run(job))
+    for follower in report.followers:
+        run(rt.queue.enqueue(follower))
     if report.next_retry_at is not None:
         run(rt.queue.enqueue(job, at=report.next_retry_at))
     if report.failed:

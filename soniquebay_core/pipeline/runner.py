@@ -9,6 +9,10 @@ answers of the job are written in one transaction with the stage state:
   ``retry_backoff_s * 2**(attempt-1)``, until ``retries`` is exhausted → ``failed``;
 - anything else → ``failed`` at once, with the traceback kept as the error.
 
+A job that ran on some targets is followed by the jobs of the stages that wait
+for its stage (``stages.WAITS_FOR``), for the same ids: the backend enqueues
+``JobReport.followers``.
+
 A job killed half-way wrote nothing; its targets are still pending and the
 next sweep enqueues them again.
 """
@@ -29,7 +33,7 @@ from ..library.query import tracks_by_id
 from ..models import Album, Track, TrackEmbedding, TrackStage
 from ..plugins import PluginHost
 from ..schemas import AlbumSnapshot, CoverCandidate, Embedding, TrackPatch, TrackSnapshot
-from ..stages import ALBUM_STAGES, BUCKET, now, pending_targets
+from ..stages import ALBUM_STAGES, BUCKET, now, pending_targets, waiting_stages
 from .events import EventBus
 from .job import Job
 from .limits import Limits
@@ -53,6 +57,7 @@ class JobReport:
     seconds: float = 0.0
     next_retry_at: datetime | None = None
     failures: list[str] = field(default_factory=list)
+    followers: list[Job] = field(default_factory=list)
 
 
 class StageRunner:
@@ -76,20 +81,23 @@ class StageRunner:
         assert manifest is not None
         version = manifest.version
         async with self.db.engine.connect() as conn:
-            # user-requested ids run now even when a retry was planned for later
-            targets = await pending_targets(conn, job.plugin, job.stage, version, bucket=job.bucket,
+            # user-requested ids run now, even when a retry was planned for later or the stage waits for another
+            targets = await pending_targets(conn, self.host, job.plugin, job.stage, bucket=job.bucket,
                                             ids=list(job.ids) or None,
-                                            at=FAR_FUTURE if job.ids else None)
+                                            at=FAR_FUTURE if job.ids else None, wait=not job.ids)
             if not targets:
                 report.next_retry_at = await self._next_retry(conn, job, version)
                 return report
             attempts = await self._attempts(conn, job, version, targets)
+            revisions = {} if job.stage in ALBUM_STAGES else dict((await conn.execute(  # read before the snapshots
+                select(Track.id, Track.revision).where(Track.id.in_(targets)))).all())
             snapshots = await self._snapshots(conn, job.stage, targets)
         outcomes = []
         for target in targets:
             if target not in snapshots:
                 continue
             outcome = await self._call(job, manifest, target, snapshots[target], attempts.get(target, 0) + 1)
+            outcome.revision = revisions.get(target)
             outcomes.append(outcome)
             setattr(report, outcome.status, getattr(report, outcome.status) + 1)
             if outcome.status == "failed":
@@ -97,6 +105,9 @@ class StageRunner:
         async with self.db.engine.begin() as conn:
             await write_outcomes(conn, job.plugin, job.stage, version, outcomes, self.data_dir)
             report.next_retry_at = await self._next_retry(conn, job, version)
+        if outcomes:
+            report.followers = [Job(plugin, stage, bucket=job.bucket, ids=job.ids, urgent=job.urgent)
+                                for plugin, stage in waiting_stages(self.host, job.stage)]
         report.seconds = time.monotonic() - started
         self.metrics.record(job.plugin, job.stage, report)
         await self.events.publish({"type": "stage.job", "task_id": f"stage:{job.plugin}.{job.stage}",

@@ -42,7 +42,7 @@ async def sweep(runtime, kind: str = "retries") -> dict[str, int]:
         if hooks is not None and stage not in hooks:
             continue
         async with runtime.db.engine.connect() as conn:
-            buckets = await pending_buckets(conn, plugin, stage, runtime.host.version_of(plugin))
+            buckets = await pending_buckets(conn, runtime.host, plugin, stage)
         count = 0
         for bucket in buckets:
             count += await runtime.queue.enqueue(Job(plugin, stage, bucket=bucket))

@@ -130,7 +130,6 @@ async def test_unchanged_tracks_are_not_embedded_again_and_changes_are(settings,
         target = (await all_tracks(client))[0]
         async with runtime.db.engine.connect() as conn:
             before = await conn.scalar(select(TrackEmbedding.vector).where(TrackEmbedding.track_id == target["id"]))
-        await _after_a_second_tick(runtime)
         async with runtime.db.engine.begin() as conn:  # what the analysis plugin's answer does
             await write_outcomes(conn, "analysis", "enrich_track", "1.0.0", [Outcome(target["id"], "done", value=TrackPatch(
                 bpm=128.0, key="A minor", features={"energy": 0.9}))], settings.data_dir)
@@ -154,12 +153,3 @@ async def test_unchanged_tracks_are_not_embedded_again_and_changes_are(settings,
         assert models == {"minilm-l6-v2-q8+audio8": first}
         status = (await client.get("/api/vectors/status")).json()
         assert status["model"] == "minilm-l6-v2-q8+audio8" and status["tracks"] == first
-
-
-async def _after_a_second_tick(runtime) -> None:
-    """SQLite timestamps have one-second resolution: a change in the same second as the stage that ran
-    before it looks no newer. Wait out the second so the order is visible (it is on PostgreSQL)."""
-    import asyncio
-
-    if runtime.db.dialect == "sqlite":
-        await asyncio.sleep(1.1)
