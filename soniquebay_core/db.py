@@ -6,6 +6,10 @@ is always brought to the latest Alembic revision when the database is opened.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import os
 from pathlib import Path
 
 from sqlalchemy import event, make_url
@@ -77,9 +81,20 @@ def _current_revision(connection: Connection) -> str | None:
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+MIGRATION_LOCK = 0x50_4E_49_51_55_45  # the advisory lock PostgreSQL migrations hold ("SONIQUE" in part)
+
+
 def _upgrade(connection: Connection) -> None:
     if _current_revision(connection) == SCHEMA_REVISION:
         return
+    if connection.dialect.name == "postgresql":
+        # processes opening a new database at once (serve and a worker): one migrates, the others wait,
+        # then find it done; without the lock the second failed on a duplicate table
+        from sqlalchemy import text
+
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        if _current_revision(connection) == SCHEMA_REVISION:
+            return
     from alembic import command
     from alembic.config import Config
 
@@ -87,6 +102,22 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", "soniquebay_core:migrations")
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_migration_lock(engine: AsyncEngine):
+    """Processes opening a new SQLite library at once take turns (a lock file beside it), until the
+    migrating one has committed: Alembic's DDL on SQLite does not wait for the other's transaction."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}.migration-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
 
 
 class Database:
@@ -104,7 +135,7 @@ class Database:
     async def open(cls, raw_url: str) -> Database:
         engine = create_engine(raw_url)
         try:
-            async with engine.begin() as connection:
+            async with _sqlite_migration_lock(engine), engine.begin() as connection:
                 await connection.run_sync(_upgrade)
         except (OSError, DBAPIError, SQLAlchemyError) as exc:
             await engine.dispose()

@@ -78,3 +78,18 @@ async def test_integrity_errors_are_wrapped_by_sqlalchemy(tmp_path):
                 await conn.execute(text("insert into roots (path) values ('/a')"))
     finally:
         await database.close()
+
+
+async def test_opening_a_new_database_from_several_processes_at_once(settings):
+    """serve and a worker started together both migrate a fresh database: one does, the others wait."""
+    import asyncio
+    import sys
+
+    if settings.effective_database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    code = ("import asyncio, sys; from soniquebay_core.db import Database\n"
+            "async def main():\n    await (await Database.open(sys.argv[1])).close()\nasyncio.run(main())")
+    procs = [await asyncio.create_subprocess_exec(sys.executable, "-c", code, settings.effective_database_url,
+                                                  stderr=asyncio.subprocess.PIPE) for _ in range(3)]
+    errors = [(await p.communicate())[1].decode()[-300:] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
