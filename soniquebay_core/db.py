@@ -12,7 +12,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -74,7 +74,7 @@ SCHEMA_REVISION = "0005"
 
 
 def _current_revision(connection: Connection) -> str | None:
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     if not inspect(connection).has_table("alembic_version"):
         return None
@@ -90,8 +90,6 @@ def _upgrade(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         # processes opening a new database at once (serve and a worker): one migrates, the others wait,
         # then find it done; without the lock the second failed on a duplicate table
-        from sqlalchemy import text
-
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         if _current_revision(connection) == SCHEMA_REVISION:
             return

@@ -29,7 +29,7 @@ class EmbeddedQueue:
         self._queue: asyncio.PriorityQueue = asyncio.PriorityQueue()
         self._order = itertools.count()
         self._active: set[str] = set()  # queued or running job ids
-        self._running: dict[str, Job] = {}
+        self._running: set[str] = set()
         self._again: set[str] = set()  # running jobs to queue again when they end
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: list[asyncio.Task] = []
@@ -68,13 +68,13 @@ class EmbeddedQueue:
         while True:
             _, _, job = await self._queue.get()
             report = None
-            self._running[job.id] = job
+            self._running.add(job.id)
             try:
                 report = await self.runner.run(job)
             except Exception:  # the runner records plugin failures; this is the core failing
                 log.exception("job %s crashed", job.id)
             finally:
-                del self._running[job.id]
+                self._running.discard(job.id)
                 self._active.discard(job.id)
                 self._queue.task_done()
             if job.id in self._again:
